@@ -1,0 +1,342 @@
+"""Command line: ``faqbot ask | chat | check | eval | run``.
+
+Everything but ``run`` works offline, without a Telegram token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.answers import Option, Reply
+from bot.knowledge.loader import load_knowledge
+from bot.knowledge.model import LANGS, Lang
+from bot.service import Answer, FaqService, KnowledgeInvalid
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+
+DEFAULT_KNOWLEDGE = "knowledge"
+DEFAULT_EVAL_FILES = ("tests/eval/dev.yaml", "tests/eval/holdout.yaml")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_FAILED
+    try:
+        return int(args.func(args))
+    except KnowledgeInvalid as exc:
+        print(f"Die Wissensbasis ist fehlerhaft ({len(exc.result.errors)} Fehler):", file=sys.stderr)
+        for problem in exc.result.errors:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="faqbot", description="FAQ-Bot zur Neuorganisation der Stadtverwaltung Konstanz (Amt für Digitalisierung)"
+    )
+    parser.add_argument(
+        "--knowledge",
+        default=os.environ.get("FAQBOT_KNOWLEDGE_DIR", DEFAULT_KNOWLEDGE),
+        help="Verzeichnis der Wissensbasis (Standard: $FAQBOT_KNOWLEDGE_DIR oder ./knowledge)",
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    ask = sub.add_parser("ask", help="eine Frage beantworten (oder '-' für eine Frage pro Zeile von stdin)")
+    ask.add_argument("question", nargs="+", help="die Frage, oder '-' für stdin")
+    ask.add_argument("--json", action="store_true", help="JSON ausgeben (bei '-' ein Objekt pro Zeile)")
+    ask.add_argument("--lang", choices=LANGS, help="Antwortsprache erzwingen")
+    ask.set_defaults(func=cmd_ask)
+
+    chat = sub.add_parser("chat", help="interaktives Gespräch im Terminal (ohne Telegram)")
+    chat.add_argument("--lang", choices=LANGS, help="Antwortsprache erzwingen")
+    chat.set_defaults(func=cmd_chat)
+
+    check = sub.add_parser("check", help="Wissensbasis prüfen")
+    check.add_argument("directory", nargs="?", help="Verzeichnis (Standard: --knowledge)")
+    check.add_argument("--json", action="store_true", help="Befunde als JSON ausgeben")
+    check.add_argument("--strict", action="store_true", help="auch bei Warnungen mit Fehlercode enden")
+    check.set_defaults(func=cmd_check)
+
+    ev = sub.add_parser("eval", help="Trefferquote auf einem Fragenkatalog messen")
+    ev.add_argument("--file", action="append", help="YAML-Fragenkatalog (mehrfach möglich)")
+    ev.add_argument("--json", action="store_true", help="Kennzahlen als JSON ausgeben")
+    ev.set_defaults(func=cmd_eval)
+
+    run = sub.add_parser("run", help="den Telegram-Bot starten (Konfiguration aus der Umgebung)")
+    run.set_defaults(func=cmd_run)
+    return parser
+
+
+# -- ask ----------------------------------------------------------------------------------------------------
+
+
+def answer_json(service: FaqService, question: str, answer: Answer) -> dict[str, object]:
+    """The JSON contract of ``faqbot ask --json``."""
+    match, reply = answer.match, answer.reply
+    suggestions = []
+    for option in reply.options:
+        entry_reply = service.entry_reply(option.entry_id, reply.lang)
+        suggestions.append(
+            {"id": option.entry_id, "question": option.label, "answer": entry_reply.plain() if entry_reply else ""}
+        )
+    return {
+        "question": question,
+        "status": match.status,
+        "id": match.entry_id if match.status == "answer" else None,
+        "score": round(match.score),
+        "answer": reply.plain(),
+        "suggestions": suggestions,
+        "lang": reply.lang,
+        "smalltalk": match.entry_id if match.status == "smalltalk" else None,
+        "sources": [{"url": s.url, "title": s.title} for s in reply.sources],
+        "as_of": reply.as_of.isoformat() if reply.as_of else None,
+    }
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    service = FaqService.from_directory(args.knowledge)
+    if args.question == ["-"]:
+        questions: Iterable[str] = (line.rstrip("\n") for line in sys.stdin)
+    else:
+        questions = [" ".join(args.question)]
+    for question in questions:
+        if not question.strip():
+            continue
+        answer = service.ask(question, args.lang)
+        if args.json:
+            print(json.dumps(answer_json(service, question, answer), ensure_ascii=False), flush=True)
+        else:
+            print(_with_numbers(answer.reply))
+            print(flush=True)
+    return EXIT_OK
+
+
+def _with_numbers(reply: Reply) -> str:
+    text = reply.plain()
+    if reply.related:
+        from bot import texts
+
+        lines = [f"{texts.RELATED.get(reply.lang)}:"] + [f"  {i}. {o.label}" for i, o in enumerate(reply.related, 1)]
+        text += "\n\n" + "\n".join(lines)
+    return text
+
+
+# -- chat ---------------------------------------------------------------------------------------------------
+
+CHAT_HELP = {
+    "de": (
+        "Stellen Sie einfach Ihre Frage. Eine Zahl wählt eine der angebotenen Fragen.\n"
+        "Befehle: /themen, /meilensteine, /sprache de|en, /hilfe, /ende"
+    ),
+    "en": (
+        "Just ask your question. A number picks one of the offered questions.\n"
+        "Commands: /themen (topics), /meilensteine (milestones), /sprache de|en, /hilfe, /ende (quit)"
+    ),
+}
+
+
+class ChatSession:
+    """The terminal conversation: same decisions as the Telegram bot, options selectable by number."""
+
+    def __init__(self, service: FaqService, out: TextIO, lang: Lang | None = None) -> None:
+        self.service = service
+        self.out = out
+        self.forced_lang = lang
+        self.lang: Lang = lang or "de"
+        self.options: list[Option] = []
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def handle(self, line: str) -> bool:
+        """Handle one input line; False means the user wants to leave."""
+        line = line.strip()
+        if not line:
+            return True
+        if line.startswith("/"):
+            return self._command(line)
+        if line.isdigit() and self.options:
+            index = int(line) - 1
+            if 0 <= index < len(self.options):
+                self._show_entry(self.options[index].entry_id)
+            else:
+                self.say(
+                    f"Bitte eine Zahl von 1 bis {len(self.options)}."
+                    if self.lang == "de"
+                    else f"Please pick a number from 1 to {len(self.options)}."
+                )
+            return True
+        answer = self.service.ask(line, self.forced_lang)
+        self.lang = answer.reply.lang
+        self._show(answer.reply)
+        return True
+
+    def _show(self, reply: Reply) -> None:
+        self.options = list(reply.options or reply.related)
+        self.say(_with_numbers(reply) if reply.status != "clarify" else reply.plain())
+        if reply.status == "clarify":
+            from bot import texts
+
+            self.say(texts.CLARIFY_PICK.get(reply.lang))
+
+    def _show_entry(self, entry_id: str) -> None:
+        reply = self.service.entry_reply(entry_id, self.lang)
+        if reply is not None:
+            self._show(reply)
+
+    def _command(self, line: str) -> bool:
+        command, _, rest = line.partition(" ")
+        command = command.lower()
+        renderer = self.service.snapshot.renderer
+        if command in ("/ende", "/quit", "/exit"):
+            return False
+        if command in ("/hilfe", "/help", "/start"):
+            self.say(CHAT_HELP[self.lang])
+        elif command in ("/themen", "/topics"):
+            self.options = []
+            for title, options in renderer.topics_overview(self.lang):
+                self.say(title)
+                for option in options:
+                    self.options.append(option)
+                    self.say(f"  {len(self.options)}. {option.label}")
+        elif command in ("/meilensteine", "/milestones"):
+            self.say("\n".join(f"• {line}" for line in renderer.timeline(self.lang)))
+        elif command in ("/sprache", "/language"):
+            choice = rest.strip().lower()
+            if choice in LANGS:
+                self.lang = self.forced_lang = choice  # type: ignore[assignment]
+                self.say("Sprache: Deutsch" if choice == "de" else "Language: English")
+            else:
+                self.say("/sprache de  oder  /sprache en")
+        else:
+            self.say(("Unbekannter Befehl. " if self.lang == "de" else "Unknown command. ") + CHAT_HELP[self.lang])
+        return True
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    service = FaqService.from_directory(args.knowledge)
+    session = ChatSession(service, sys.stdout, args.lang)
+    interactive = sys.stdin.isatty()
+    k = service.knowledge
+    session.say(
+        f"faqbot – Fragen zum Amt für Digitalisierung ({len(k.entries)} Einträge, Stand der Wissensbasis "
+        f"{k.version}).\n{CHAT_HELP['de']}"
+    )
+    while True:
+        try:
+            line = input("\nSie: " if interactive else "")
+        except EOFError:
+            break
+        if not session.handle(line):
+            break
+    return EXIT_OK
+
+
+# -- check --------------------------------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    directory = Path(args.directory or args.knowledge)
+    result = load_knowledge(directory)
+    if args.json:
+        payload = {
+            "ok": result.knowledge is not None,
+            "version": result.knowledge.version if result.knowledge else None,
+            "entries": len(result.knowledge.entries) if result.knowledge else None,
+            "problems": [
+                {"file": p.file, "line": p.line, "path": p.path, "message": p.message, "severity": p.severity}
+                for p in result.problems
+            ],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        for problem in result.errors:
+            print(f"FEHLER   {problem}")
+        for problem in result.warnings:
+            print(f"WARNUNG  {problem}")
+        if result.knowledge is not None:
+            k = result.knowledge
+            print(
+                f"OK: {len(k.entries)} Einträge, {len(k.facts)} Fakten, {len(k.milestones)} Meilensteine, "
+                f"{len(k.synonyms)} Synonymgruppen, {len(k.smalltalk)} Smalltalk – Version {k.version}"
+                + (f" ({len(result.warnings)} Warnungen)" if result.warnings else "")
+            )
+        else:
+            print(f"Nicht geladen: {len(result.errors)} Fehler. Die bisherige Version bleibt aktiv.")
+    if result.errors:
+        return EXIT_INVALID
+    return EXIT_FAILED if args.strict and result.warnings else EXIT_OK
+
+
+# -- eval ---------------------------------------------------------------------------------------------------
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bot.evaluation import evaluate, load_items
+
+    service = FaqService.from_directory(args.knowledge)
+    files = args.file or [f for f in DEFAULT_EVAL_FILES if Path(f).exists()]
+    if not files:
+        print("Kein Fragenkatalog gefunden (--file angeben).", file=sys.stderr)
+        return EXIT_FAILED
+    results = {}
+    for file in files:
+        report = evaluate(load_items([file]), service.snapshot.matcher.match)
+        results[file] = report
+        if not args.json:
+            print(f"== {file}")
+            print(report.text())
+            print()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    f: {
+                        "in_scope_correct": r.in_scope_correct,
+                        "answered_right": r.answered_right,
+                        "clarify": r.clarified,
+                        "out_of_scope_refused": r.out_of_scope_refused,
+                        "confident_wrong": r.confident_wrong,
+                        "n": len(r.outcomes),
+                    }
+                    for f, r in results.items()
+                },
+                indent=2,
+            )
+        )
+    return EXIT_OK
+
+
+# -- run ----------------------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.config import ConfigError, Settings
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"Konfigurationsfehler: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    from bot.tg.app import run
+
+    return run(settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

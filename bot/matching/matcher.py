@@ -1,0 +1,345 @@
+"""Map a question, in an employee's own words, to an entry — or admit that we do not know.
+
+Every phrasing is normalised once when the index is built (:mod:`bot.matching.normalize`). A question's terms
+are then looked up in the index vocabulary: exactly, as a typo (rapidfuzz Levenshtein against the vocabulary,
+tolerance growing with word length), or as a compound of two known terms (``Schulausstattung`` → ``schul`` +
+``ausstatt``). Terms are weighted by how well they tell entries apart (inverse entry frequency), so a word that
+many entries share (IT, Amt, wann) cannot carry a match on its own, and words the knowledge has never seen count
+against a match: a question about something else mostly consists of them.
+
+Each entry scores the best of (a) its best phrasing — how much of the question it covers and how much of the
+phrasing the question covers — and (b) how much of the question its whole vocabulary explains. The outcome is
+decided by :class:`Thresholds`, the one place where they live.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from bot.knowledge.model import Knowledge, Lang
+from bot.matching.normalize import CONCEPT_PREFIX, SynonymTable, detect_language, plain, stem, terms, words
+
+Status = Literal["answer", "clarify", "fallback", "smalltalk"]
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """All decision thresholds, on the 0–100 score scale."""
+
+    answer: float = 62.0  # at or above: answer confidently …
+    margin: float = 8.0  # … if the runner-up entry is at least this far behind
+    clarify: float = 42.0  # at or above (but not confident): offer up to ``max_options`` choices
+    option_floor: float = 0.72  # an option must score at least this share of the best score
+    max_options: int = 3
+    smalltalk: float = 60.0  # whole-string similarity to a smalltalk phrasing, for short chit-chat
+    unknown_weight: float = 0.85  # weight of an unknown word, relative to the rarest known term
+    phrasing_floor: float = 0.5  # a phrasing's common words still count when missing from the question
+    answer_word_credit: float = 0.6  # credit for a question word found only in an entry's answer
+    query_exponent: float = 0.6  # phrasing score = (share of question covered)^q · (share of phrasing covered)^p
+    phrasing_exponent: float = 0.4
+    bag_share: float = 0.35  # share of the entry-vocabulary score in the final score
+    typo_similarity: float = 0.8  # credit for a term matched with a typo
+    compound_similarity: float = 0.9  # credit for a term matched as a compound of two known terms
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    entry_id: str
+    score: float  # 0–100
+    phrasing: str  # the phrasing that matched best (for explanations and "Meinten Sie …?")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    status: Status
+    lang: Lang
+    score: float
+    entry_id: str | None = None  # entry (answer) or smalltalk id (smalltalk)
+    candidates: tuple[Candidate, ...] = ()  # best first; for clarify: the options
+    normalized: str = ""  # the question's terms, for grouping logs of unanswered questions
+
+
+@dataclass(slots=True)
+class _Phrasing:
+    entry_id: str
+    text: str
+    weights: dict[str, float] = field(default_factory=dict)
+    total: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _QueryTerm:
+    term: str  # the index term it resolved to ("" when unknown)
+    similarity: float  # 1.0 exact, less for typos/compounds
+    weight: float
+
+
+class Matcher:
+    """An immutable index over one :class:`Knowledge`; build once per knowledge version."""
+
+    def __init__(self, knowledge: Knowledge, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> None:
+        self.knowledge = knowledge
+        self.thresholds = thresholds
+        self.synonyms = SynonymTable.build(knowledge.synonyms)
+        self._phrasings: list[_Phrasing] = []
+        entry_terms: dict[str, set[str]] = defaultdict(set)
+        raw_terms: list[tuple[str, str, list[str]]] = []
+        for entry in knowledge.entries.values():
+            for lang, phrasings in entry.questions.items():
+                for text in phrasings:
+                    t = terms(text, lang, self.synonyms)
+                    raw_terms.append((entry.id, text, t))
+                    entry_terms[entry.id].update(t)
+        self._vocab: set[str] = set().union(*entry_terms.values()) if entry_terms else set()
+        # Compounds in phrasings also stand for their parts ("Schulausstattung" answers "Ausstattung der Schulen").
+        for entry_id, text, t in raw_terms:
+            expanded = list(t)
+            for term in t:
+                expanded.extend(self._split_compound(term) or ())
+            entry_terms[entry_id].update(expanded)
+            self._phrasings.append(_Phrasing(entry_id, text, dict.fromkeys(expanded, 0.0)))
+        # The answer's own words are weaker evidence than the phrasings, but they are the entry's vocabulary.
+        answer_terms: dict[str, set[str]] = {}
+        for entry in knowledge.entries.values():
+            bag: set[str] = set()
+            for lang in ("de", "en"):
+                bag.update(terms(entry.answer.get(lang), lang, self.synonyms))  # type: ignore[arg-type]
+            answer_terms[entry.id] = bag - entry_terms[entry.id]
+        n = max(len(entry_terms), 1)
+        df: dict[str, int] = defaultdict(int)
+        for eid, bag in entry_terms.items():
+            for term in bag | answer_terms[eid]:
+                df[term] += 1
+        self._idf = {term: math.log(1 + n / count) for term, count in df.items()}
+        self._max_idf = math.log(1 + n)
+        floor = self.thresholds.phrasing_floor * self._max_idf
+        for p in self._phrasings:
+            p.weights = {term: max(self._idf[term], floor) for term in p.weights}
+            p.total = sum(p.weights.values())
+        # Inverted indexes: term → (phrasing, weight) and term → (entry, credit of the entry's vocabulary).
+        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, p in enumerate(self._phrasings):
+            for term, weight in p.weights.items():
+                self._postings[term].append((i, weight))
+        self._entry_postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for eid, bag in entry_terms.items():
+            for term in bag:
+                self._entry_postings[term].append((eid, 1.0))
+            for term in answer_terms[eid]:
+                self._entry_postings[term].append((eid, self.thresholds.answer_word_credit))
+        self._vocab = set(self._idf)
+        self._vocab_by_len: dict[int, list[str]] = defaultdict(list)
+        for term in self._vocab:
+            if not term.startswith(CONCEPT_PREFIX):
+                self._vocab_by_len[len(term)].append(term)
+        # Smalltalk is recognised on whole words; words only smalltalk uses ("hallo", "danke") are set aside
+        # before FAQ matching, so "Hallo, wann wird das Amt gegründet?" is a question about the founding.
+        self._smalltalk: dict[str, str] = {}
+        smalltalk_words: set[str] = set()
+        for item in knowledge.smalltalk.values():
+            for phrasings in item.questions.values():
+                for text in phrasings:
+                    self._smalltalk.setdefault(plain(text), item.id)
+                    smalltalk_words.update(words(text))
+        self._smalltalk_only = frozenset(
+            w for w in smalltalk_words if stem(w) not in self._vocab and stem(w, "en") not in self._vocab
+        )
+
+    # -- public -----------------------------------------------------------------------------------------------
+    def match(self, question: str, lang: Lang | None = None) -> Match:
+        """Decide answer / clarify / fallback / smalltalk for one question."""
+        lang = lang or detect_language(question)
+        all_words = words(question)
+        content = [w for w in all_words if w not in self._smalltalk_only]
+        query = self._query_terms(" ".join(content), lang)
+        normalized = " ".join(sorted({q.term or "?" for q in query}))
+        if not query:
+            smalltalk = self._smalltalk_hit(all_words, loose=True)
+            if smalltalk:
+                return Match("smalltalk", lang, smalltalk[1], smalltalk[0], normalized=normalized)
+            return Match("fallback", lang, 0.0, normalized=normalized)
+        candidates = self.rank(query)
+        t = self.thresholds
+        best = candidates[0] if candidates else None
+        if best is None or best.score < t.clarify:
+            smalltalk = self._smalltalk_hit(all_words, loose=False)
+            if smalltalk:
+                return Match("smalltalk", lang, smalltalk[1], smalltalk[0], normalized=normalized)
+            return Match("fallback", lang, best.score if best else 0.0, None, tuple(candidates[:3]), normalized)
+        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        if best.score >= t.answer and best.score - runner_up >= t.margin:
+            return Match("answer", lang, best.score, best.entry_id, tuple(candidates[:3]), normalized)
+        options = tuple(c for c in candidates[: t.max_options] if c.score >= best.score * t.option_floor)
+        return Match("clarify", lang, best.score, None, options, normalized)
+
+    def rank(self, query: list[_QueryTerm] | str, lang: Lang = "de") -> list[Candidate]:
+        """Entries that could reach the clarify threshold, best first (scores 0–100).
+
+        Terms are scored term-at-a-time over the inverted index. Common terms that could not lift an entry to the
+        clarify threshold on their own do not open candidates (MaxScore pruning); they still add to the score
+        of candidates opened by rarer terms. This keeps a 16,000-phrasing index at a few milliseconds.
+        """
+        if isinstance(query, str):
+            query = self._query_terms(query, lang)
+        t = self.thresholds
+        query_total = sum(q.weight for q in query)
+        resolved = sorted((q for q in query if q.term), key=lambda q: q.weight * q.similarity)
+        if query_total <= 0 or not resolved:
+            return []
+        opening = list(resolved)
+        share = 0.0
+        while opening:
+            share += opening[0].weight * opening[0].similarity / query_total
+            if self._combine(self._phrasing_score(share, 1.0), share) * 100 >= t.clarify:
+                break
+            opening.pop(0)
+        followers = resolved[: len(resolved) - len(opening)]
+
+        covered_q: dict[int, float] = defaultdict(float)
+        covered_p: dict[int, float] = defaultdict(float)
+        for q in opening:
+            credit = q.weight * q.similarity
+            for i, weight in self._postings.get(q.term, ()):
+                covered_q[i] += credit
+                covered_p[i] += weight * q.similarity
+        phrasings = self._phrasings
+        for q in followers:
+            for i in covered_q:
+                weight = phrasings[i].weights.get(q.term)
+                if weight is not None:
+                    covered_q[i] += q.weight * q.similarity
+                    covered_p[i] += weight * q.similarity
+        bag: dict[str, float] = defaultdict(float)
+        for q in opening:
+            for entry_id, credit in self._entry_postings.get(q.term, ()):
+                bag[entry_id] += q.weight * q.similarity * credit
+        for q in followers:
+            for entry_id, credit in self._entry_postings.get(q.term, ()):
+                if entry_id in bag:
+                    bag[entry_id] += q.weight * q.similarity * credit
+
+        best: dict[str, tuple[float, int]] = {}
+        for i, cq in covered_q.items():
+            p = phrasings[i]
+            score = self._phrasing_score(cq / query_total, covered_p[i] / p.total)
+            if score > best.get(p.entry_id, (-1.0, 0))[0]:
+                best[p.entry_id] = (score, i)
+        out = []
+        for entry_id, bag_cover in bag.items():
+            phrasing_score, i = best.get(entry_id, (0.0, -1))
+            score = self._combine(phrasing_score, bag_cover / query_total)
+            text = phrasings[i].text if i >= 0 else self.knowledge.entries[entry_id].title("de")
+            out.append(Candidate(entry_id, round(100 * min(score, 1.0), 1), text))
+        out.sort(key=lambda c: (-c.score, c.entry_id))
+        return out
+
+    def _phrasing_score(self, coverage_q: float, coverage_p: float) -> float:
+        """How well one phrasing fits: share of the question it covers and share of the phrasing covered."""
+        t = self.thresholds
+        return min(coverage_q, 1.0) ** t.query_exponent * min(coverage_p, 1.0) ** t.phrasing_exponent
+
+    def _combine(self, phrasing_score: float, bag_cover: float) -> float:
+        """The entry's score from its best phrasing and the share of the question its vocabulary explains."""
+        t = self.thresholds
+        return (1 - t.bag_share) * phrasing_score + t.bag_share * min(bag_cover, 1.0) ** 1.5
+
+    def explain(self, question: str, lang: Lang | None = None) -> dict[str, object]:
+        """The question's terms and how each resolved: for debugging and ``faqbot ask --explain``."""
+        lang = lang or detect_language(question)
+        return {
+            "terms": [
+                {"term": q.term or None, "similarity": q.similarity, "weight": round(q.weight, 3)}
+                for q in self._query_terms(question, lang)
+            ],
+            "candidates": [c.__dict__ if hasattr(c, "__dict__") else c for c in self.rank(question, lang)[:5]],
+        }
+
+    @property
+    def vocabulary_size(self) -> int:
+        return len(self._vocab)
+
+    # -- internals --------------------------------------------------------------------------------------------
+    def _query_terms(self, question: str, lang: Lang) -> list[_QueryTerm]:
+        out: list[_QueryTerm] = []
+        seen: set[str] = set()
+        unknown_weight = self.thresholds.unknown_weight * self._max_idf
+        for term in terms(question, lang, self.synonyms):
+            if term in seen:
+                continue
+            seen.add(term)
+            if term in self._idf:
+                out.append(_QueryTerm(term, 1.0, self._idf[term]))
+                continue
+            parts = self._split_compound(term)
+            if parts:
+                for part in parts:
+                    if part not in seen:
+                        seen.add(part)
+                        out.append(_QueryTerm(part, self.thresholds.compound_similarity, self._idf[part]))
+                continue
+            typo = self._typo(term)
+            if typo is not None and typo not in seen:
+                seen.add(typo)
+                out.append(_QueryTerm(typo, self.thresholds.typo_similarity, self._idf[typo]))
+                continue
+            if term.isdigit() and len(term) <= 2:
+                continue  # "Dezernat 2" without synonym, list numbering …: not evidence either way
+            out.append(_QueryTerm("", 0.0, unknown_weight))
+        return out
+
+    def _typo(self, term: str) -> str | None:
+        """The vocabulary term within a length-dependent edit distance, if exactly one is closest."""
+        if len(term) < 4 or term.startswith(CONCEPT_PREFIX):
+            return None
+        max_dist = 1 if len(term) < 7 else 2
+        choices = [
+            t for n in range(len(term) - max_dist, len(term) + max_dist + 1) for t in self._vocab_by_len.get(n, ())
+        ]
+        if not choices:
+            return None
+        hits = process.extract(term, choices, scorer=Levenshtein.distance, score_cutoff=max_dist, limit=2)
+        if not hits:
+            return None
+        if len(hits) > 1 and hits[1][1] == hits[0][1]:
+            # Two terms equally close: prefer the one sharing the first letter, else give up.
+            same_start = [h for h in hits if h[0][0] == term[0]]
+            return str(same_start[0][0]) if len(same_start) == 1 else None
+        return str(hits[0][0])
+
+    def _split_compound(self, term: str) -> tuple[str, str] | None:
+        """Split an unknown German compound into two known terms (``schulausstatt`` → ``schul``, ``ausstatt``)."""
+        if len(term) < 7 or term.startswith(CONCEPT_PREFIX):
+            return None
+        for i in range(len(term) - 3, 2, -1):
+            head, tail = term[:i], term[i:]
+            if tail not in self._vocab or len(tail) < 3:
+                continue
+            for left in (head, head[:-1] if head.endswith("s") else None, stem(head)):
+                if left and len(left) >= 3 and left in self._vocab and left != term:
+                    return left, tail
+        return None
+
+    def _smalltalk_hit(self, query_words: list[str], *, loose: bool) -> tuple[str, float] | None:
+        """A smalltalk phrasing contained in the question (longest first); ``loose`` also accepts a close one."""
+        if not self._smalltalk or not query_words:
+            return None
+        text = " " + " ".join(query_words) + " "
+        contained = [p for p in self._smalltalk if f" {p} " in text]
+        if contained:
+            best = max(contained, key=lambda p: (len(p.split()), text.rfind(f" {p} ")))
+            return self._smalltalk[best], 100.0
+        if not loose:
+            return None
+        hit = process.extractOne(
+            text.strip(), self._smalltalk.keys(), scorer=fuzz.ratio, score_cutoff=self.thresholds.smalltalk
+        )
+        return (self._smalltalk[hit[0]], float(hit[1])) if hit else None

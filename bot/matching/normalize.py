@@ -1,0 +1,131 @@
+"""German-aware text folding, done once per phrasing when the index is built (and once per question).
+
+A text becomes a list of *terms*: case-folded, ß/umlaut-folded (``ä``, ``ae`` and ``a`` meet in the Snowball
+stem), stemmed per language, split at hyphens (``Schul-IT`` → ``schul it``), with synonym groups rewritten to one
+concept term (``Digitalamt`` → ``~amt-fur-digitalisierung``) and stop words dropped. Concept terms keep the words
+they were made of, so ``Schul-IT`` still shares ``schul`` with ``Schule``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+from bot.knowledge.model import LANGS, Lang
+from bot.matching.stopwords import EN_HINTS, EN_STOPWORDS, STOPWORDS
+
+_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+_STEMMERS = {"de": snowballstemmer.stemmer("german"), "en": snowballstemmer.stemmer("english")}
+CONCEPT_PREFIX = "~"
+
+# Question words carry intent ("wann" vs "warum"); they are kept and folded across languages.
+BUILTIN_SYNONYMS: tuple[tuple[str, ...], ...] = (
+    ("warum", "wieso", "weshalb", "weswegen", "why", "wozu"),
+    ("wann", "when", "ab wann", "bis wann", "zeitpunkt", "termin", "datum", "date"),
+    ("wer", "who", "welche person"),
+    ("wo", "where", "wohin"),
+)
+
+
+def fold(text: str) -> str:
+    """Unicode-normalise and case-fold; ß → ss. Umlauts are left for the stemmer (which folds ä/ae alike)."""
+    text = unicodedata.normalize("NFKC", text).casefold().replace("ß", "ss")
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\n\t ")
+
+
+def words(text: str) -> list[str]:
+    """The folded words of ``text``; hyphens, slashes and punctuation separate words."""
+    return _WORD_RE.findall(fold(text))
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str, lang: Lang = "de") -> str:
+    stemmed: str = _STEMMERS[lang].stemWord(word)
+    # The German stemmer folds ä→a only in words it stems; fold what is left so ä/ae/a always meet.
+    return _deumlaut(stemmed)
+
+
+def _deumlaut(word: str) -> str:
+    return word.replace("ä", "a").replace("ö", "o").replace("ü", "u")
+
+
+def detect_language(text: str) -> Lang:
+    """German unless the text clearly reads as English (more English function words than German ones)."""
+    tokens = words(text)
+    en = sum(1 for t in tokens if t in EN_HINTS)
+    de = sum(1 for t in tokens if t in STOPWORDS and t not in EN_STOPWORDS)
+    return "en" if en > de else "de"
+
+
+@dataclass(frozen=True, slots=True)
+class SynonymTable:
+    """Synonym groups as stem sequences → concept term, longest variant first."""
+
+    by_first: dict[str, tuple[tuple[tuple[str, ...], str], ...]]
+
+    @classmethod
+    def build(cls, groups: Iterable[Sequence[str]]) -> SynonymTable:
+        concept_of: dict[tuple[str, ...], str] = {}
+        for group in (*BUILTIN_SYNONYMS, *groups):
+            variants = {tuple(stem(w, lang) for w in words(v)) for v in group for lang in LANGS}
+            variants.discard(())
+            # Groups that share a stemmed variant (zuständig / Zuständigkeit) become one concept.
+            shared = [concept_of[v] for v in variants if v in concept_of]
+            concept = shared[0] if shared else CONCEPT_PREFIX + "-".join(words(group[0]))
+            for variant in variants:
+                concept_of.setdefault(variant, concept)
+        table: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for variant, concept in concept_of.items():
+            table.setdefault(variant[0], []).append((variant, concept))
+        return cls({k: tuple(sorted(v, key=lambda item: -len(item[0]))) for k, v in table.items()})
+
+
+EMPTY_SYNONYMS = SynonymTable({})
+
+
+def terms(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> list[str]:
+    """The matching terms of ``text``: stems without stop words, and one concept term per synonym hit.
+
+    A one-word synonym is replaced by its concept; a longer one adds its concept to its content words.
+    A stop word is never read as an abbreviation unless written in capitals ("ob" is "whether", "OB" the mayor).
+    """
+    original = _WORD_RE.findall(unicodedata.normalize("NFKC", text))
+    raw = [fold(w) for w in original]
+    stop = [
+        (w in STOPWORDS and not (o.isupper() and len(o) > 1)) or (len(w) < 2 and not w.isdigit())
+        for w, o in zip(raw, original, strict=True)
+    ]
+    stems = [stem(w, lang) for w in raw]
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        hit = _synonym_at(stems, i, synonyms)
+        if hit is not None and not (hit[0] == 1 and stop[i]):
+            length, concept = hit
+            out.append(concept)
+            if length > 1:
+                out.extend(stems[j] for j in range(i, i + length) if not stop[j])
+            i += length
+            continue
+        if not stop[i]:
+            out.append(stems[i])
+        i += 1
+    return out
+
+
+def _synonym_at(stems: list[str], i: int, synonyms: SynonymTable) -> tuple[int, str] | None:
+    for variant, concept in synonyms.by_first.get(stems[i], ()):
+        n = len(variant)
+        if tuple(stems[i : i + n]) == variant:
+            return n, concept
+    return None
+
+
+def plain(text: str) -> str:
+    """Folded words joined by single spaces: for whole-string comparisons (smalltalk, duplicates, logs)."""
+    return " ".join(words(text))

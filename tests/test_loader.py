@@ -1,0 +1,180 @@
+"""Loading and validation of knowledge files: precise, editor-readable errors; never half-loaded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge.loader import load_knowledge, load_texts
+from tests.conftest import KNOWLEDGE_DIR
+
+TOPIC = """
+topics:
+  - id: amt
+    title: {de: Das Amt, en: The office}
+"""
+
+FACT = """
+facts:
+  - name: dezernat
+    value: {de: Dezernat I, en: Department I}
+    sources: [{url: "https://example.org", title: Beispiel}]
+    as_of: 2022-06-24
+"""
+
+
+def entry(**overrides: str) -> str:
+    fields = {
+        "id": "amt-was",
+        "topic": "amt",
+        "questions": "{de: ['Was macht das Amt?'], en: ['What does the office do?']}",
+        "answer": "{de: 'Es sitzt im {{ fact:dezernat }}.', en: 'It sits in {{ fact:dezernat }}.'}",
+        "sources": '[{url: "https://example.org", title: Beispiel}]',
+        "as_of": "2022-06-24",
+    }
+    fields.update(overrides)
+    body = "\n".join(f"    {k}: {v}" for k, v in fields.items() if v is not None)
+    return "entries:\n  - " + body.lstrip()
+
+
+def load(*texts: str, today: dt.date = dt.date(2024, 1, 1)):  # type: ignore[no-untyped-def]
+    return load_texts([(f"k{i}.yaml", t) for i, t in enumerate(texts)], today=today)
+
+
+def messages(result) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(p) for p in result.errors]
+
+
+def test_valid_minimal_set_loads() -> None:
+    result = load(TOPIC, FACT, entry())
+    assert result.errors == []
+    assert result.knowledge is not None
+    assert result.knowledge.entries["amt-was"].questions["de"] == ("Was macht das Amt?",)
+    assert len(result.knowledge.version) == 12
+
+
+def test_real_knowledge_loads_without_errors() -> None:
+    result = load_knowledge(KNOWLEDGE_DIR)
+    assert messages(result) == []
+    assert result.knowledge is not None
+    assert len(result.knowledge.entries) >= 14
+    for e in result.knowledge.entries.values():
+        assert e.questions.get("en"), f"{e.id} has no English phrasings"
+        assert e.answer.en, f"{e.id} has no English answer"
+        assert e.sources and e.as_of
+
+
+def test_syntax_error_names_file_and_line() -> None:
+    result = load(TOPIC, "entries:\n  - id: x\n    questions: [a, b\n")
+    assert result.knowledge is None
+    (msg,) = messages(result)
+    assert msg.startswith("k1.yaml:")
+    assert "YAML-Syntaxfehler" in msg
+
+
+def test_duplicate_key_is_refused_with_both_lines() -> None:
+    text = entry() + "\n    topic: amt\n"
+    result = load(TOPIC, FACT, text)
+    assert result.knowledge is None
+    (msg,) = messages(result)
+    assert msg.startswith("k2.yaml:8: entries[0].topic:")
+    assert "doppelt" in msg and "Zeile 3" in msg
+
+
+def test_unknown_key_suggests_the_right_one() -> None:
+    result = load(TOPIC, FACT, entry(as_off="2022-06-24"))
+    assert result.knowledge is None
+    msg = next(m for m in messages(result) if "as_off" in m)
+    assert "k2.yaml:" in msg and "entries[0].as_off" in msg and "meinten Sie 'as_of'" in msg
+
+
+def test_wrong_type_explains_yaml_booleans() -> None:
+    result = load(TOPIC, FACT, entry(answer="{de: no, en: 'x'}"))
+    (msg,) = messages(result)
+    assert "entries[0].answer.de" in msg and "Wahrheitswert" in msg and "Anführungszeichen" in msg
+
+
+def test_anchors_and_alias_bombs_are_refused() -> None:
+    bomb = textwrap.dedent(
+        """
+        a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+        b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+        c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+        """
+    )
+    result = load(TOPIC, FACT, entry(), bomb)
+    assert result.knowledge is None
+    (msg,) = messages(result)
+    assert msg.startswith("k3.yaml:2:") and "Anker" in msg
+
+
+def test_huge_file_is_not_parsed() -> None:
+    result = load(TOPIC, FACT, entry(), "x: '" + "a" * 2_000_000 + "'\n")
+    assert result.knowledge is None
+    assert "größer" in messages(result)[0]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"related": "[gibt-es-nicht]"}, "entries[0].related: Eintrag 'gibt-es-nicht' gibt es nicht"),
+        ({"topic": "fehlt"}, "entries[0].topic: Thema 'fehlt' ist nicht definiert"),
+        ({"milestones": "[m1]"}, "entries[0].milestones: Meilenstein 'm1' gibt es nicht"),
+        ({"answer": "{de: 'Siehe {{ fact:nix }}', en: x}"}, "entries[0].answer.de: Fakt 'nix' gibt es nicht"),
+        ({"answer": "{de: 'Siehe {{ fakt:nix }}', en: x}"}, "Platzhalter '{{ fakt:nix }}' nicht verstanden"),
+        ({"id": "Großes Id"}, "ist keine gültige Kennung"),
+        ({"as_of": "24.06.2022"}, "entries[0].as_of: erwartet ein Datum wie 2022-06-24"),
+        ({"sources": "[{url: 'kommune21', title: K}]"}, "keine gültige https-Adresse"),
+        ({"questions": "{en: [x]}"}, "entries[0].questions.de: Pflichtfeld fehlt"),
+    ],
+)
+def test_reference_and_field_errors(overrides: dict[str, str], expected: str) -> None:
+    result = load(TOPIC, FACT, entry(**overrides))
+    assert result.knowledge is None, "a set with errors must never be returned"
+    assert any(expected in m for m in messages(result)), messages(result)
+    assert all(m.startswith("k2.yaml:") for m in messages(result))
+
+
+def test_duplicate_ids_and_phrasings_across_files() -> None:
+    second = entry(questions="{de: ['Was macht das Amt?']}")
+    result = load(TOPIC, FACT, entry(), second)
+    msgs = messages(result)
+    assert any("'amt-was' ist doppelt vergeben" in m for m in msgs)
+
+
+def test_same_phrasing_in_two_entries() -> None:
+    other = entry(id="amt-zwei").replace("entries:\n", "")
+    result = load(TOPIC, FACT, entry() + "\n" + other)
+    assert any("steht auch bei Eintrag 'amt-was'" in m for m in messages(result))
+
+
+def test_missing_translation_and_past_review_are_warnings() -> None:
+    result = load(
+        TOPIC,
+        FACT,
+        entry(questions="{de: ['Was macht das Amt?']}", answer="{de: 'Text.'}", review_by="2023-01-01"),
+    )
+    assert result.knowledge is not None
+    warnings = [str(p) for p in result.warnings]
+    assert any("questions.en: keine englischen Formulierungen" in w for w in warnings)
+    assert any("answer.en: englische Übersetzung fehlt" in w for w in warnings)
+    assert any("review_by: Prüftermin 2023-01-01 ist überschritten" in w for w in warnings)
+
+
+def test_broken_file_in_directory_refuses_the_whole_set(tmp_path: Path) -> None:
+    shutil.copytree(KNOWLEDGE_DIR, tmp_path / "k")
+    faq = tmp_path / "k" / "faq.yaml"
+    faq.write_text(faq.read_text(encoding="utf-8").replace("topic: amt", "topik: amt", 1), encoding="utf-8")
+    result = load_knowledge(tmp_path / "k")
+    assert result.knowledge is None
+    assert any("faq.yaml:" in m and "topik" in m for m in messages(result))
+
+
+def test_not_utf8_and_missing_directory(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_bytes(b"entries: \xff\xfe")
+    assert "UTF-8" in messages(load_knowledge(tmp_path))[0]
+    assert "nicht gefunden" in messages(load_knowledge(tmp_path / "nope"))[0]

@@ -1,0 +1,99 @@
+"""Matching behaviour on the real knowledge: answer, clarify, fallback, smalltalk, language."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.knowledge.loader import load_texts
+from bot.matching.matcher import Matcher
+from bot.service import FaqService
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("Wann wechselt die Schul-IT ins Dezernat I?", "schul-it-wechsel"),
+        ("wann wechselt die schulit", "schul-it-wechsel"),
+        ("Wer leitet das Digitalamt?", "amtsleitung"),
+        ("Was ist die KGSt?", "kgst-was"),
+        ("Was ist die Kommunale Gemeinschaftsstelle?", "kgst-was"),
+        ("Wann wurde das Amt vom Gemeinderat beschlossen?", "gemeinderat-beschluss"),
+        ("Who will head the new digital office?", "amtsleitung"),
+    ],
+)
+def test_clear_questions_are_answered(service: FaqService, question: str, entry_id: str) -> None:
+    match = service.ask(question).match
+    assert (match.status, match.entry_id) == ("answer", entry_id)
+    assert 0 <= match.score <= 100
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wie wird das Wetter morgen?",
+        "Wo ist die Kantine?",
+        "asdf qwertz",
+        "Wie beantrage ich Elternzeit?",
+    ],
+)
+def test_unrelated_questions_fall_back(service: FaqService, question: str) -> None:
+    assert service.ask(question).match.status == "fallback"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [("Hallo!", "greeting"), ("danke", "thanks"), ("tschüss", "goodbye"), ("Was kannst du?", "about")],
+)
+def test_smalltalk(service: FaqService, question: str, expected: str) -> None:
+    match = service.ask(question).match
+    assert (match.status, match.entry_id) == ("smalltalk", expected)
+
+
+def test_greeting_before_a_question_does_not_hide_it(service: FaqService) -> None:
+    match = service.ask("Hallo, wann wechselt die Schul-IT?").match
+    assert (match.status, match.entry_id) == ("answer", "schul-it-wechsel")
+
+
+def test_typos_are_tolerated(service: FaqService) -> None:
+    match = service.ask("wan wechslt die schul-it ins dezernnat").match
+    assert match.entry_id == "schul-it-wechsel"
+
+
+def test_a_common_word_alone_does_not_answer(service: FaqService) -> None:
+    for question in ("IT", "Amt", "wann", "Schule"):
+        assert service.ask(question).match.status != "answer", question
+
+
+def test_answer_language_follows_question_and_override(service: FaqService) -> None:
+    assert service.ask("When does Schul-IT move to Department I?").reply.lang == "en"
+    assert service.ask("Wann wechselt die Schul-IT?").reply.lang == "de"
+    assert service.ask("Wann wechselt die Schul-IT?", "en").reply.lang == "en"
+
+
+def test_clarify_offers_at_most_three_distinct_options() -> None:
+    base = """
+topics: [{id: t, title: T}]
+entries:
+  - {id: a, topic: t, questions: {de: ['Wann beginnt die Ausschreibung der Stelle?']}, answer: {de: A},
+     sources: [{url: 'https://example.org', title: x}], as_of: 2022-06-24}
+  - {id: b, topic: t, questions: {de: ['Wann endet die Ausschreibung der Stelle?']}, answer: {de: B},
+     sources: [{url: 'https://example.org', title: x}], as_of: 2022-06-24}
+"""
+    knowledge = load_texts([("k.yaml", base)]).knowledge
+    assert knowledge is not None
+    match = Matcher(knowledge).match("Ausschreibung der Stelle")
+    assert match.status == "clarify"
+    assert {c.entry_id for c in match.candidates} == {"a", "b"}
+    assert len(match.candidates) <= 3
+
+
+def test_every_phrasing_finds_its_own_entry(service: FaqService) -> None:
+    """Self-test of the shipped knowledge: no phrasing is answered with another entry."""
+    wrong = []
+    for entry in service.knowledge.entries.values():
+        for lang, phrasings in entry.questions.items():
+            for text in phrasings:
+                match = service.ask(text, lang).match
+                if match.status == "answer" and match.entry_id != entry.id:
+                    wrong.append((entry.id, text, match.entry_id))
+    assert wrong == []

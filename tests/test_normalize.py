@@ -1,0 +1,64 @@
+"""German-aware normalisation: folding, stemming, hyphen variants, synonyms, stop words."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.matching.normalize import SynonymTable, detect_language, fold, terms, words
+
+SYN = SynonymTable.build(
+    [
+        ("schul-it", "schulit", "it an schulen"),
+        ("oberbürgermeister", "ob"),
+        ("zuständig", "verantwortlich"),
+        ("zuständigkeit", "verantwortlichkeit"),
+    ]
+)
+
+
+def test_fold_handles_case_sharp_s_and_control_characters() -> None:
+    assert fold("STRAßE\x00\u200b") == "strasse"
+    assert words("Schul-IT, bitte!") == ["schul", "it", "bitte"]
+
+
+@pytest.mark.parametrize(("a", "b"), [("Gründung", "Gruendung"), ("Ämter", "Aemter"), ("Ämter", "Amt")])
+def test_umlaut_spellings_meet(a: str, b: str) -> None:
+    assert terms(a, "de") == terms(b, "de")
+
+
+def test_inflections_meet() -> None:
+    assert terms("der Schulen", "de") == terms("die Schule", "de")
+    assert terms("des Dezernates", "de") == terms("Dezernat", "de")
+
+
+@pytest.mark.parametrize("variant", ["Schul-IT", "Schul IT", "SchulIT", "IT an Schulen", "schul-it"])
+def test_hyphen_space_and_joined_variants_share_the_concept(variant: str) -> None:
+    assert "~schul-it" in terms(variant, "de", SYN)
+
+
+def test_stop_words_are_dropped_but_question_words_kept() -> None:
+    assert terms("Weißt du eigentlich, wann das ist?", "de", SYN) == ["~wann"]
+    assert terms("warum", "de", SYN) == terms("wieso", "de", SYN) == terms("why", "en", SYN)
+
+
+def test_lowercase_stop_word_is_not_read_as_abbreviation() -> None:
+    assert "~oberbürgermeister" not in terms("Weißt du, ob das stimmt?", "de", SYN)
+    assert "~oberbürgermeister" in terms("Was sagt der OB?", "de", SYN)
+
+
+def test_groups_sharing_a_stem_become_one_concept() -> None:
+    assert terms("zuständig", "de", SYN) == terms("Verantwortlichkeiten", "de", SYN)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Wann wird das Amt gegründet?", "de"),
+        ("When will the office be founded?", "en"),
+        ("who is the head of the new office", "en"),
+        ("schul it", "de"),
+        ("Was ist die KGSt?", "de"),
+    ],
+)
+def test_language_detection(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
