@@ -1,0 +1,656 @@
+"""Persistent state of the bot in one SQLite file (stdlib :mod:`sqlite3` only, nothing Telegram-specific).
+
+What is stored, and what deliberately is not:
+
+* ``processed_updates`` – Telegram update ids already handled, so a replayed update is answered only once.
+* ``question_log`` – what was asked and how the bot answered, for the admin statistics and the list of
+  unanswered questions. **No user id, no chat id**: only the text (at most 500 characters), its normalized
+  form, language, outcome, the entry shown, the score and the *kind* of chat.
+* ``feedback`` – 👍/👎 per entry (and, if still present, per logged question). No user id.
+* ``feedback_votes`` – one row per (user, message) vote so the same person cannot vote twice on one answer.
+  The key is ``HMAC-SHA256(salt, user_id, message_key)``: a salted one-way hash kept *only* for this
+  deduplication. The salt is random (:mod:`secrets`), generated once per database and stored in ``meta``.
+  The rows are deleted by :meth:`Store.prune` together with the feedback they belong to. (Anyone holding the
+  database file *and* its salt could test guessed user ids against the keys, so the file itself stays
+  confidential; without it the keys reveal nothing.)
+* ``user_prefs`` – the language a user chose (user id → ``lang``); removed by :meth:`Store.forget_user`.
+* ``subscriptions`` – chats that receive announcements, with their title, language and topic filter.
+* ``meta`` – small key/value settings of the store itself (the vote salt, …).
+
+All timestamps are UTC and stored as ``YYYY-MM-DDTHH:MM:SSZ`` text, which sorts chronologically. Every
+function that writes or evaluates time takes an optional ``now`` (naive datetimes are taken as UTC).
+
+The schema version lives in ``PRAGMA user_version``; :data:`MIGRATIONS` is the ordered list of forward
+migrations, version *n* being the state after ``MIGRATIONS[:n]``. Each migration runs in its own
+transaction. Never edit a released migration – append a new one.
+
+One :class:`Store` holds one connection (``check_same_thread=False``); every call takes a lock, so it may be
+used from the asyncio loop and from worker threads alike. All calls are short.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Final, Literal, NamedTuple, Self
+
+__all__ = [
+    "CHAT_TYPES",
+    "MAX_QUESTION_CHARS",
+    "MIGRATIONS",
+    "STATUSES",
+    "ChatType",
+    "DayCount",
+    "EntryCount",
+    "EntryFeedback",
+    "SchemaVersionError",
+    "Stats",
+    "StorageError",
+    "Store",
+    "Subscription",
+    "UnansweredQuestion",
+    "migrate",
+    "schema_version",
+]
+
+Status = Literal["answer", "clarify", "fallback", "smalltalk"]
+ChatType = Literal["private", "group", "inline", "cli"]
+STATUSES: Final[tuple[Status, ...]] = ("answer", "clarify", "fallback", "smalltalk")
+CHAT_TYPES: Final[tuple[ChatType, ...]] = ("private", "group", "inline", "cli")
+MAX_QUESTION_CHARS: Final = 500
+BUSY_TIMEOUT_MS: Final = 5000
+_SALT_KEY: Final = "vote_salt"
+_TS_FORMAT: Final = "%Y-%m-%dT%H:%M:%SZ"
+
+MIGRATIONS: Final[tuple[str, ...]] = (
+    # 1: core tables.
+    """
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE processed_updates (
+        update_id INTEGER PRIMARY KEY,
+        seen_at   TEXT NOT NULL
+    );
+    CREATE TABLE question_log (
+        id         INTEGER PRIMARY KEY,
+        asked_at   TEXT NOT NULL,
+        day        TEXT NOT NULL,
+        question   TEXT NOT NULL,
+        normalized TEXT NOT NULL,
+        lang       TEXT NOT NULL,
+        status     TEXT NOT NULL CHECK (status IN ('answer', 'clarify', 'fallback', 'smalltalk')),
+        entry_id   TEXT,
+        score      INTEGER NOT NULL DEFAULT 0,
+        chat_type  TEXT NOT NULL CHECK (chat_type IN ('private', 'group', 'inline', 'cli'))
+    );
+    CREATE TABLE feedback (
+        id          INTEGER PRIMARY KEY,
+        question_id INTEGER REFERENCES question_log (id) ON DELETE SET NULL,
+        entry_id    TEXT NOT NULL,
+        value       INTEGER NOT NULL CHECK (value IN (-1, 1)),
+        at          TEXT NOT NULL
+    );
+    CREATE TABLE feedback_votes (
+        vote_key    TEXT PRIMARY KEY,
+        feedback_id INTEGER NOT NULL REFERENCES feedback (id) ON DELETE CASCADE,
+        voted_at    TEXT NOT NULL
+    );
+    CREATE TABLE user_prefs (
+        user_id INTEGER PRIMARY KEY,
+        lang    TEXT NOT NULL
+    );
+    """,
+    # 2: announcement subscriptions and indexes for statistics and retention.
+    """
+    CREATE TABLE subscriptions (
+        chat_id       INTEGER PRIMARY KEY,
+        title         TEXT NOT NULL DEFAULT '',
+        lang          TEXT NOT NULL DEFAULT 'de',
+        topics        TEXT NOT NULL DEFAULT '',
+        subscribed_at TEXT NOT NULL
+    );
+    CREATE INDEX question_log_day ON question_log (day);
+    CREATE INDEX question_log_asked_at ON question_log (asked_at);
+    CREATE INDEX question_log_status_normalized ON question_log (status, normalized);
+    CREATE INDEX feedback_at ON feedback (at);
+    CREATE INDEX feedback_question ON feedback (question_id);
+    CREATE INDEX feedback_votes_feedback ON feedback_votes (feedback_id);
+    CREATE INDEX feedback_votes_voted_at ON feedback_votes (voted_at);
+    CREATE INDEX processed_updates_seen_at ON processed_updates (seen_at);
+    """,
+)
+
+
+class StorageError(Exception):
+    """Base class of the errors raised by this module."""
+
+
+class SchemaVersionError(StorageError):
+    """The database was written by a newer faqbot than this one (its schema version is unknown)."""
+
+
+# --------------------------------------------------------------------------------------------- rows
+
+
+class DayCount(NamedTuple):
+    day: str  # YYYY-MM-DD (UTC)
+    questions: int
+
+
+class EntryCount(NamedTuple):
+    entry_id: str
+    questions: int  # times it was the answer
+
+
+class UnansweredQuestion(NamedTuple):
+    question: str  # the most recent wording of the group
+    times: int  # how often it was asked
+    last_asked: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFeedback:
+    entry_id: str
+    up: int
+    down: int
+
+    @property
+    def total(self) -> int:
+        return self.up + self.down
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Admin statistics over the last ``days`` UTC calendar days (today included)."""
+
+    days: int
+    since: str  # first day of the window, YYYY-MM-DD
+    until: str  # last day of the window (today), YYYY-MM-DD
+    total: int
+    per_day: list[DayCount]  # every day of the window, oldest first, zero-filled
+    status_counts: dict[str, int]  # one key per status in STATUSES
+    status_rates: dict[str, float]  # count / total (0.0 when there were no questions)
+    top_entries: list[EntryCount]  # most answered entries (status 'answer'), at most 10
+    feedback: list[EntryFeedback]  # per entry, most votes first
+    feedback_up: int
+    feedback_down: int
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    chat_id: int
+    title: str
+    lang: str
+    topics: tuple[str, ...]  # empty: all topics
+    subscribed_at: datetime
+
+    def wants(self, topic: str | None) -> bool:
+        """Whether an announcement about ``topic`` (None: general) goes to this chat."""
+        return topic is None or not self.topics or topic in self.topics
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def _utc(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    if now.tzinfo is None:
+        return now.replace(tzinfo=UTC)
+    return now.astimezone(UTC)
+
+
+def _ts(moment: datetime) -> str:
+    return moment.strftime(_TS_FORMAT)
+
+
+def _parse_ts(text: str) -> datetime:
+    return datetime.strptime(text, _TS_FORMAT).replace(tzinfo=UTC)
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a script into complete statements (semicolons in literals and trigger bodies are safe)."""
+    statements: list[str] = []
+    buffer = ""
+    for part in script.split(";"):
+        buffer += part + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \t\r\n;"):
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip(" \t\r\n;"):
+        statements.append(buffer.strip().rstrip(";"))
+    return statements
+
+
+def _topics(topics: Iterable[str]) -> tuple[str, ...]:
+    cleaned: list[str] = []
+    for topic in topics:
+        t = topic.strip().lower()
+        if not t:
+            continue
+        if "," in t:
+            raise ValueError(f"topic must not contain a comma: {topic!r}")
+        if t not in cleaned:
+            cleaned.append(t)
+    return tuple(cleaned)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("PRAGMA user_version").fetchone()
+    return int(row[0])
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[str] = MIGRATIONS) -> int:
+    """Bring the database up to ``len(migrations)``; returns the number of migrations applied.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``). Each migration and its version bump
+    run in one ``BEGIN IMMEDIATE`` transaction, and the version is re-read inside it, so two processes
+    opening the same file at once do not apply a migration twice.
+    """
+    target = len(migrations)
+    applied = 0
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = schema_version(conn)
+            if current > target:
+                raise SchemaVersionError(
+                    f"database schema version {current} is newer than this faqbot supports ({target}); "
+                    "update faqbot or restore a matching backup"
+                )
+            if current == target:
+                conn.execute("COMMIT")
+                return applied
+            for statement in _split_sql(migrations[current]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {current + 1:d}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        applied += 1
+
+
+# ------------------------------------------------------------------------------------------ store
+
+
+class Store:
+    """The bot's database. Thread-safe; use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            self.path,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            if self.path != ":memory:" and not self.path.startswith("file::memory:"):
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+            migrate(self._conn)
+            self._conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (_SALT_KEY, secrets.token_hex(32))
+            )
+            self._salt = bytes.fromhex(self._get_meta(_SALT_KEY) or "")
+        except BaseException:
+            self._conn.close()
+            raise
+        self._closed = False
+
+    @classmethod
+    def open(cls, path: Path | str) -> Self:
+        """Open (and create or migrate) the database at ``path``, creating its directory if needed."""
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return cls(path)
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return schema_version(self._conn)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """Lock, then one write transaction (committed on success, rolled back on any error)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------------------------ meta
+
+    def _get_meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            return self._get_meta(key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    # ------------------------------------------------------------------------------- updates
+
+    def mark_update(self, update_id: int, now: datetime | None = None) -> bool:
+        """Remember a Telegram update id; False if it was seen before (then do not handle it again)."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO processed_updates (update_id, seen_at) VALUES (?, ?)",
+                (update_id, _ts(_utc(now))),
+            )
+            return cur.rowcount == 1
+
+    # ----------------------------------------------------------------------------- questions
+
+    def log_question(
+        self,
+        question: str,
+        normalized: str,
+        lang: str,
+        status: Status,
+        entry_id: str | None = None,
+        score: int = 0,
+        chat_type: ChatType = "private",
+        now: datetime | None = None,
+    ) -> int:
+        """Log one question (no user or chat id). Texts are cut to 500 characters; returns the row id."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}; expected one of {STATUSES}")
+        if chat_type not in CHAT_TYPES:
+            raise ValueError(f"unknown chat_type {chat_type!r}; expected one of {CHAT_TYPES}")
+        moment = _utc(now).replace(second=0, microsecond=0)
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO question_log (asked_at, day, question, normalized, lang, status, entry_id,"
+                " score, chat_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _ts(moment),
+                    moment.date().isoformat(),
+                    question[:MAX_QUESTION_CHARS],
+                    normalized[:MAX_QUESTION_CHARS],
+                    lang,
+                    status,
+                    entry_id,
+                    int(score),
+                    chat_type,
+                ),
+            )
+            rowid = cur.lastrowid
+            assert rowid is not None
+            return rowid
+
+    # ------------------------------------------------------------------------------ feedback
+
+    def _vote_key(self, user_id: int, message_key: str) -> str:
+        message = f"{int(user_id)}\x1f{message_key}".encode()
+        return hmac.new(self._salt, message, hashlib.sha256).hexdigest()
+
+    def record_feedback(
+        self,
+        user_id: int,
+        message_key: str,
+        entry_id: str,
+        value: int,
+        question_id: int | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Record a 👍 (+1) or 👎 (-1) on the answer ``message_key`` (e.g. ``"<chat_id>:<message_id>"``).
+
+        Returns True if the vote was stored or changed an earlier vote of this user on this message
+        (the feedback row is then updated, not duplicated); False if the user already cast exactly this
+        vote. The user id is only used for the salted one-way dedup key and is never stored.
+        """
+        if value not in (1, -1):
+            raise ValueError(f"feedback value must be +1 or -1, not {value!r}")
+        stamp = _ts(_utc(now))
+        key = self._vote_key(user_id, message_key)
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT f.id, f.value FROM feedback_votes v JOIN feedback f ON f.id = v.feedback_id"
+                " WHERE v.vote_key = ?",
+                (key,),
+            ).fetchone()
+            if row is not None:
+                feedback_id, old_value = int(row[0]), int(row[1])
+                if old_value == value:
+                    return False
+                conn.execute("UPDATE feedback SET value = ?, at = ? WHERE id = ?", (value, stamp, feedback_id))
+                conn.execute("UPDATE feedback_votes SET voted_at = ? WHERE vote_key = ?", (stamp, key))
+                return True
+            if question_id is not None:
+                exists = conn.execute("SELECT 1 FROM question_log WHERE id = ?", (question_id,)).fetchone()
+                if exists is None:  # pruned meanwhile: keep the vote, drop the link
+                    question_id = None
+            cur = conn.execute(
+                "INSERT INTO feedback (question_id, entry_id, value, at) VALUES (?, ?, ?, ?)",
+                (question_id, entry_id, value, stamp),
+            )
+            conn.execute(
+                "INSERT INTO feedback_votes (vote_key, feedback_id, voted_at) VALUES (?, ?, ?)",
+                (key, cur.lastrowid, stamp),
+            )
+            return True
+
+    # ---------------------------------------------------------------------------- user prefs
+
+    def get_lang(self, user_id: int) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT lang FROM user_prefs WHERE user_id = ?", (user_id,)).fetchone()
+            return None if row is None else str(row[0])
+
+    def set_lang(self, user_id: int, lang: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO user_prefs (user_id, lang) VALUES (?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET lang = excluded.lang",
+                (user_id, lang),
+            )
+
+    def forget_user(self, user_id: int) -> bool:
+        """Delete what is stored under this user id: the language and the subscription of the private
+        chat (whose chat id is the user id). Vote keys cannot be traced back and expire with retention.
+        Returns True if anything was deleted."""
+        with self._tx() as conn:
+            deleted = conn.execute("DELETE FROM user_prefs WHERE user_id = ?", (user_id,)).rowcount
+            if user_id > 0:  # private chat ids are positive; group ids are negative
+                deleted += conn.execute("DELETE FROM subscriptions WHERE chat_id = ?", (user_id,)).rowcount
+            return deleted > 0
+
+    # ------------------------------------------------------------------------- subscriptions
+
+    def subscribe(
+        self,
+        chat_id: int,
+        title: str,
+        lang: str = "de",
+        topics: Iterable[str] = (),
+        now: datetime | None = None,
+    ) -> bool:
+        """Subscribe a chat to announcements (``topics`` empty: all). False if it already was (unchanged)."""
+        topic_list = ",".join(_topics(topics))
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO subscriptions (chat_id, title, lang, topics, subscribed_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (chat_id, title, lang, topic_list, _ts(_utc(now))),
+            )
+            return cur.rowcount == 1
+
+    def unsubscribe(self, chat_id: int) -> bool:
+        with self._tx() as conn:
+            return conn.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,)).rowcount == 1
+
+    def move_subscription(self, old_chat_id: int, new_chat_id: int) -> bool:
+        """Follow a group that became a supergroup (new chat id). True if a subscription was moved.
+
+        If the new chat is already subscribed, its row is kept and the old one removed."""
+        if old_chat_id == new_chat_id:
+            return self.is_subscribed(old_chat_id)
+        with self._tx() as conn:
+            if conn.execute("SELECT 1 FROM subscriptions WHERE chat_id = ?", (new_chat_id,)).fetchone():
+                return conn.execute("DELETE FROM subscriptions WHERE chat_id = ?", (old_chat_id,)).rowcount == 1
+            cur = conn.execute("UPDATE subscriptions SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id))
+            return cur.rowcount == 1
+
+    def is_subscribed(self, chat_id: int) -> bool:
+        with self._lock:
+            row = self._conn.execute("SELECT 1 FROM subscriptions WHERE chat_id = ?", (chat_id,)).fetchone()
+            return row is not None
+
+    def subscriptions(self, topic: str | None = None) -> list[Subscription]:
+        """All subscriptions (``topic`` None), or those that want ``topic`` (all-topics ones included)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT chat_id, title, lang, topics, subscribed_at FROM subscriptions ORDER BY subscribed_at, chat_id"
+            ).fetchall()
+        subs = [
+            Subscription(
+                chat_id=int(r[0]),
+                title=str(r[1]),
+                lang=str(r[2]),
+                topics=tuple(t for t in str(r[3]).split(",") if t),
+                subscribed_at=_parse_ts(str(r[4])),
+            )
+            for r in rows
+        ]
+        wanted = None if topic is None else topic.strip().lower()
+        return [s for s in subs if s.wants(wanted)]
+
+    # ----------------------------------------------------------------------------- retention
+
+    def prune(self, retention_days: int, now: datetime | None = None) -> int:
+        """Delete log, feedback, vote keys and processed update ids older than ``retention_days``.
+
+        Subscriptions, language preferences and meta are kept. Returns the number of rows deleted."""
+        if retention_days < 0:
+            raise ValueError("retention_days must not be negative")
+        cutoff = _ts(_utc(now) - timedelta(days=retention_days))
+        with self._tx() as conn:
+            deleted = conn.execute(
+                "DELETE FROM feedback_votes WHERE voted_at < ?"
+                " OR feedback_id IN (SELECT id FROM feedback WHERE at < ?)",
+                (cutoff, cutoff),
+            ).rowcount
+            deleted += conn.execute("DELETE FROM feedback WHERE at < ?", (cutoff,)).rowcount
+            deleted += conn.execute("DELETE FROM question_log WHERE asked_at < ?", (cutoff,)).rowcount
+            deleted += conn.execute("DELETE FROM processed_updates WHERE seen_at < ?", (cutoff,)).rowcount
+            return deleted
+
+    # --------------------------------------------------------------------------------- stats
+
+    @staticmethod
+    def _window(days: int, now: datetime | None) -> tuple[date, date]:
+        if days < 1:
+            raise ValueError("days must be at least 1")
+        until = _utc(now).date()
+        return until - timedelta(days=days - 1), until
+
+    def stats(self, days: int = 30, now: datetime | None = None) -> Stats:
+        """Statistics over the last ``days`` UTC days including today (see :class:`Stats`)."""
+        first, last = self._window(days, now)
+        since, until = first.isoformat(), last.isoformat()
+        feedback_since = since + "T00:00:00Z"
+        with self._lock:
+            conn = self._conn
+            by_day = dict(
+                conn.execute(
+                    "SELECT day, COUNT(*) FROM question_log WHERE day BETWEEN ? AND ? GROUP BY day",
+                    (since, until),
+                ).fetchall()
+            )
+            by_status = dict(
+                conn.execute(
+                    "SELECT status, COUNT(*) FROM question_log WHERE day BETWEEN ? AND ? GROUP BY status",
+                    (since, until),
+                ).fetchall()
+            )
+            top = conn.execute(
+                "SELECT entry_id, COUNT(*) AS n FROM question_log"
+                " WHERE day BETWEEN ? AND ? AND status = 'answer' AND entry_id IS NOT NULL"
+                " GROUP BY entry_id ORDER BY n DESC, entry_id LIMIT 10",
+                (since, until),
+            ).fetchall()
+            votes = conn.execute(
+                "SELECT entry_id, SUM(value = 1), SUM(value = -1) FROM feedback WHERE at >= ?"
+                " GROUP BY entry_id ORDER BY COUNT(*) DESC, entry_id",
+                (feedback_since,),
+            ).fetchall()
+        per_day = [
+            DayCount(d.isoformat(), int(by_day.get(d.isoformat(), 0)))
+            for d in (first + timedelta(days=i) for i in range(days))
+        ]
+        total = sum(dc.questions for dc in per_day)
+        counts: dict[str, int] = {s: int(by_status.get(s, 0)) for s in STATUSES}
+        rates: dict[str, float] = {s: (counts[s] / total if total else 0.0) for s in STATUSES}
+        feedback = [EntryFeedback(str(r[0]), int(r[1]), int(r[2])) for r in votes]
+        return Stats(
+            days=days,
+            since=since,
+            until=until,
+            total=total,
+            per_day=per_day,
+            status_counts=counts,
+            status_rates=rates,
+            top_entries=[EntryCount(str(r[0]), int(r[1])) for r in top],
+            feedback=feedback,
+            feedback_up=sum(f.up for f in feedback),
+            feedback_down=sum(f.down for f in feedback),
+        )
+
+    def unanswered(self, days: int = 30, limit: int = 20, now: datetime | None = None) -> list[UnansweredQuestion]:
+        """Fallback questions of the last ``days`` days grouped by their exact normalized text, most
+        frequent first (ties: most recent first). ``question`` is the latest wording of each group."""
+        first, last = self._window(days, now)
+        with self._lock:
+            rows = self._conn.execute(
+                # SQLite: with a single max() aggregate, the bare column `question` comes from that row.
+                "SELECT question, COUNT(*) AS n, MAX(asked_at) AS last FROM question_log"
+                " WHERE status = 'fallback' AND day BETWEEN ? AND ?"
+                " GROUP BY normalized ORDER BY n DESC, last DESC, normalized LIMIT ?",
+                (first.isoformat(), last.isoformat(), limit),
+            ).fetchall()
+        return [UnansweredQuestion(str(r[0]), int(r[1]), _parse_ts(str(r[2]))) for r in rows]
