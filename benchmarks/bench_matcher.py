@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.evaluation import EvalItem, Report, evaluate, load_items  # noqa: E402
+from bot.evaluation import Report, evaluate, load_items  # noqa: E402
 from bot.knowledge.loader import load_knowledge  # noqa: E402
 from bot.knowledge.model import Entry, Knowledge, Source, Text, Topic  # noqa: E402
 from bot.matching.matcher import Candidate, Match, Matcher  # noqa: E402
@@ -51,7 +51,7 @@ def baseline_matcher(knowledge: Knowledge):  # type: ignore[no-untyped-def]
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def latency(matcher: Matcher, questions: list[str], repeat: int = 3) -> tuple[float, float]:
@@ -80,7 +80,7 @@ def generated_knowledge(entries: int = 2000, phrasings: int = 8, seed: int = 7) 
     source = (Source("https://example.org", "Beispiel"),)
     out = {}
     for i in range(entries):
-        keys = rng.sample(WORDS, 3) + [f"vorgang{i}"]
+        keys = [*rng.sample(WORDS, 3), f"vorgang{i}"]
         qs = []
         for j in range(phrasings):
             verb = rng.choice(VERBS)
@@ -120,8 +120,10 @@ def main() -> None:
     print("\n## Latency per question")
     questions = [i.question for items in sets.values() for i in items]
     p50, p99 = latency(matcher, questions)
-    print(f"real knowledge ({len(knowledge.entries)} entries): index build {build_real * 1000:.1f} ms, "
-          f"p50 {p50:.3f} ms, p99 {p99:.3f} ms")
+    print(
+        f"real knowledge ({len(knowledge.entries)} entries): index build {build_real * 1000:.1f} ms, "
+        f"p50 {p50:.3f} ms, p99 {p99:.3f} ms"
+    )
     base = baseline_matcher(knowledge)
     times = []
     for q in questions:
@@ -138,12 +140,16 @@ def main() -> None:
     _, peak_index = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rng = random.Random(3)
-    big_questions = questions + [
-        f"{rng.choice(WORDS)} {rng.choice(VERBS)} {rng.choice(WORDS)}" for _ in range(300)
-    ] + [f"wie kann ich {rng.choice(WORDS)}{rng.choice('xyz')} {rng.choice(VERBS)}" for _ in range(100)]
+    big_questions = (
+        questions
+        + [f"{rng.choice(WORDS)} {rng.choice(VERBS)} {rng.choice(WORDS)}" for _ in range(300)]
+        + [f"wie kann ich {rng.choice(WORDS)}{rng.choice('xyz')} {rng.choice(VERBS)}" for _ in range(100)]
+    )
     p50, p99 = latency(big_matcher, big_questions)
-    print(f"generated knowledge (2,000 entries × 8 phrasings): index build {build_big:.2f} s, "
-          f"p50 {p50:.3f} ms, p99 {p99:.3f} ms over {len(big_questions) * 3} questions")
+    print(
+        f"generated knowledge (2,000 entries × 8 phrasings): index build {build_big:.2f} s, "
+        f"p50 {p50:.3f} ms, p99 {p99:.3f} ms over {len(big_questions) * 3} questions"
+    )
     print("\n## Memory")
     print(f"index of the generated knowledge: {peak_index / 1e6:.1f} MB peak (tracemalloc)")
     print(f"process peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

@@ -95,7 +95,9 @@ def test_check_ok_and_json() -> None:
     ],
 )
 def test_check_broken_knowledge_gives_precise_error_and_nonzero_exit(
-    tmp_path: Path, mutation, expected: str  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    mutation,
+    expected: str,  # type: ignore[no-untyped-def]
 ) -> None:
     target = tmp_path / "k"
     shutil.copytree(KNOWLEDGE_DIR, target)

@@ -22,8 +22,18 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from bot.knowledge.model import Knowledge, Lang
-from bot.matching.normalize import CONCEPT_PREFIX, SynonymTable, detect_language, plain, stem, terms, words
+from bot.knowledge.model import LANGS, Knowledge, Lang
+from bot.matching.normalize import (
+    BUILTIN_SYNONYMS,
+    CONCEPT_PREFIX,
+    SynonymTable,
+    analyse,
+    detect_language,
+    plain,
+    stem,
+    terms,
+    words,
+)
 
 Status = Literal["answer", "clarify", "fallback", "smalltalk"]
 
@@ -32,20 +42,24 @@ Status = Literal["answer", "clarify", "fallback", "smalltalk"]
 class Thresholds:
     """All decision thresholds, on the 0–100 score scale."""
 
-    answer: float = 62.0  # at or above: answer confidently …
-    margin: float = 8.0  # … if the runner-up entry is at least this far behind
+    answer: float = 50.0  # at or above: answer confidently …
+    margin: float = 16.0  # … if the runner-up entry is at least this far behind
     clarify: float = 42.0  # at or above (but not confident): offer up to ``max_options`` choices
     option_floor: float = 0.72  # an option must score at least this share of the best score
     max_options: int = 3
+    verbatim: float = 92.0  # whole-string similarity to one of the best entry's phrasings that answers outright
     smalltalk: float = 60.0  # whole-string similarity to a smalltalk phrasing, for short chit-chat
     unknown_weight: float = 0.85  # weight of an unknown word, relative to the rarest known term
-    phrasing_floor: float = 0.5  # a phrasing's common words still count when missing from the question
-    answer_word_credit: float = 0.6  # credit for a question word found only in an entry's answer
+    phrasing_floor: float = 0.7  # a phrasing's common words still count when missing from the question
+    answer_word_credit: float = 0.3  # credit for a question word found only in an entry's answer
     query_exponent: float = 0.6  # phrasing score = (share of question covered)^q · (share of phrasing covered)^p
     phrasing_exponent: float = 0.4
     bag_share: float = 0.35  # share of the entry-vocabulary score in the final score
     typo_similarity: float = 0.8  # credit for a term matched with a typo
     compound_similarity: float = 0.9  # credit for a term matched as a compound of two known terms
+    long_unknown_factor: float = 1.6  # unknown words over 8 letters (compounds, nouns) weigh this much more
+    foreign_factor: float = 1.5  # known words the entry never uses weigh this much in its question total
+    noun_unknown_factor: float = 2.0  # unknown capitalised words inside a German sentence (nouns) weigh this much
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -74,6 +88,7 @@ class _Phrasing:
     text: str
     weights: dict[str, float] = field(default_factory=dict)
     total: float = 0.0
+    plain: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +105,7 @@ class Matcher:
         self.knowledge = knowledge
         self.thresholds = thresholds
         self.synonyms = SynonymTable.build(knowledge.synonyms)
+        self._modifiers = frozenset(CONCEPT_PREFIX + "-".join(words(group[0])) for group in BUILTIN_SYNONYMS)
         self._phrasings: list[_Phrasing] = []
         entry_terms: dict[str, set[str]] = defaultdict(set)
         raw_terms: list[tuple[str, str, list[str]]] = []
@@ -106,7 +122,7 @@ class Matcher:
             for term in t:
                 expanded.extend(self._split_compound(term) or ())
             entry_terms[entry_id].update(expanded)
-            self._phrasings.append(_Phrasing(entry_id, text, dict.fromkeys(expanded, 0.0)))
+            self._phrasings.append(_Phrasing(entry_id, text, dict.fromkeys(expanded, 0.0), plain=plain(text)))
         # The answer's own words are weaker evidence than the phrasings, but they are the entry's vocabulary.
         answer_terms: dict[str, set[str]] = {}
         for entry in knowledge.entries.values():
@@ -125,6 +141,9 @@ class Matcher:
         for p in self._phrasings:
             p.weights = {term: max(self._idf[term], floor) for term in p.weights}
             p.total = sum(p.weights.values())
+        self._phrasings_of: dict[str, list[_Phrasing]] = defaultdict(list)
+        for p in self._phrasings:
+            self._phrasings_of[p.entry_id].append(p)
         # Inverted indexes: term → (phrasing, weight) and term → (entry, credit of the entry's vocabulary).
         self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, p in enumerate(self._phrasings):
@@ -137,10 +156,25 @@ class Matcher:
             for term in answer_terms[eid]:
                 self._entry_postings[term].append((eid, self.thresholds.answer_word_credit))
         self._vocab = set(self._idf)
-        self._vocab_by_len: dict[int, list[str]] = defaultdict(list)
-        for term in self._vocab:
-            if not term.startswith(CONCEPT_PREFIX):
-                self._vocab_by_len[len(term)].append(term)
+        # Typos are looked up among the words the knowledge uses (before stemming), each mapped to its term.
+        self._word_terms: dict[str, str] = {}
+        for entry in knowledge.entries.values():
+            texts = [(lang, p) for lang, ps in entry.questions.items() for p in ps]
+            texts += [(lang, entry.answer.get(lang)) for lang in LANGS]
+            for lang, text in texts:
+                for token in analyse(text, lang, self.synonyms):
+                    if token.word and token.term in self._idf:
+                        self._word_terms.setdefault(token.word, token.term)
+        for group in knowledge.synonyms:
+            for variant in group:
+                variant_words = words(variant)
+                if len(variant_words) == 1:
+                    for token in analyse(variant, "de", self.synonyms):
+                        if token.term in self._idf:
+                            self._word_terms.setdefault(variant_words[0], token.term)
+        self._words_by_len: dict[int, list[str]] = defaultdict(list)
+        for word in self._word_terms:
+            self._words_by_len[len(word)].append(word)
         # Smalltalk is recognised on whole words; words only smalltalk uses ("hallo", "danke") are set aside
         # before FAQ matching, so "Hallo, wann wird das Amt gegründet?" is a question about the founding.
         self._smalltalk: dict[str, str] = {}
@@ -150,17 +184,14 @@ class Matcher:
                 for text in phrasings:
                     self._smalltalk.setdefault(plain(text), item.id)
                     smalltalk_words.update(words(text))
-        self._smalltalk_only = frozenset(
-            w for w in smalltalk_words if stem(w) not in self._vocab and stem(w, "en") not in self._vocab
-        )
+        self._smalltalk_words = frozenset(smalltalk_words)
 
     # -- public -----------------------------------------------------------------------------------------------
     def match(self, question: str, lang: Lang | None = None) -> Match:
         """Decide answer / clarify / fallback / smalltalk for one question."""
         lang = lang or detect_language(question)
         all_words = words(question)
-        content = [w for w in all_words if w not in self._smalltalk_only]
-        query = self._query_terms(" ".join(content), lang)
+        query = self._query_terms(question, lang, skip_smalltalk=True)
         normalized = " ".join(sorted({q.term or "?" for q in query}))
         if not query:
             smalltalk = self._smalltalk_hit(all_words, loose=True)
@@ -176,7 +207,7 @@ class Matcher:
                 return Match("smalltalk", lang, smalltalk[1], smalltalk[0], normalized=normalized)
             return Match("fallback", lang, best.score if best else 0.0, None, tuple(candidates[:3]), normalized)
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-        if best.score >= t.answer and best.score - runner_up >= t.margin:
+        if (best.score >= t.answer and best.score - runner_up >= t.margin) or self._verbatim(question, best.entry_id):
             return Match("answer", lang, best.score, best.entry_id, tuple(candidates[:3]), normalized)
         options = tuple(c for c in candidates[: t.max_options] if c.score >= best.score * t.option_floor)
         return Match("clarify", lang, best.score, None, options, normalized)
@@ -195,14 +226,18 @@ class Matcher:
         resolved = sorted((q for q in query if q.term), key=lambda q: q.weight * q.similarity)
         if query_total <= 0 or not resolved:
             return []
-        opening = list(resolved)
-        share = 0.0
+        # Question words (wann, warum …) refine a match but never open one: "wer bist du" is not about anything.
+        opening = [q for q in resolved if q.term not in self._modifiers]
+        # The lowest score that can still matter: an option next to the best, or a runner-up within the margin.
+        floor = min(t.answer - t.margin, t.clarify * t.option_floor)
+        share = sum(q.weight * q.similarity for q in resolved if q.term in self._modifiers) / query_total
         while opening:
             share += opening[0].weight * opening[0].similarity / query_total
-            if self._combine(self._phrasing_score(share, 1.0), share) * 100 >= t.clarify:
+            if self._combine(self._phrasing_score(share, 1.0), share) * 100 >= floor:
                 break
             opening.pop(0)
-        followers = resolved[: len(resolved) - len(opening)]
+        opened = {q.term for q in opening}
+        followers = [q for q in resolved if q.term not in opened]
 
         covered_q: dict[int, float] = defaultdict(float)
         covered_p: dict[int, float] = defaultdict(float)
@@ -219,24 +254,35 @@ class Matcher:
                     covered_q[i] += q.weight * q.similarity
                     covered_p[i] += weight * q.similarity
         bag: dict[str, float] = defaultdict(float)
+        in_bag: dict[str, float] = defaultdict(float)  # question weight the entry's vocabulary knows at all
         for q in opening:
             for entry_id, credit in self._entry_postings.get(q.term, ()):
                 bag[entry_id] += q.weight * q.similarity * credit
+                in_bag[entry_id] += q.weight * q.similarity
         for q in followers:
             for entry_id, credit in self._entry_postings.get(q.term, ()):
                 if entry_id in bag:
                     bag[entry_id] += q.weight * q.similarity * credit
+                    in_bag[entry_id] += q.weight * q.similarity
+
+        # Known words that belong to other entries ("KGSt" in "Wann wurde die KGSt gegründet?") say the question
+        # is about something else: they weigh ``foreign_factor`` times in the entry's question total.
+        known_total = sum(q.weight * q.similarity for q in resolved)
+        extra = t.foreign_factor - 1.0
+
+        def total_for(entry_id: str) -> float:
+            return query_total + extra * max(known_total - in_bag.get(entry_id, 0.0), 0.0)
 
         best: dict[str, tuple[float, int]] = {}
         for i, cq in covered_q.items():
             p = phrasings[i]
-            score = self._phrasing_score(cq / query_total, covered_p[i] / p.total)
+            score = self._phrasing_score(cq / total_for(p.entry_id), covered_p[i] / p.total)
             if score > best.get(p.entry_id, (-1.0, 0))[0]:
                 best[p.entry_id] = (score, i)
         out = []
         for entry_id, bag_cover in bag.items():
             phrasing_score, i = best.get(entry_id, (0.0, -1))
-            score = self._combine(phrasing_score, bag_cover / query_total)
+            score = self._combine(phrasing_score, bag_cover / total_for(entry_id))
             text = phrasings[i].text if i >= 0 else self.knowledge.entries[entry_id].title("de")
             out.append(Candidate(entry_id, round(100 * min(score, 1.0), 1), text))
         out.sort(key=lambda c: (-c.score, c.entry_id))
@@ -268,52 +314,81 @@ class Matcher:
         return len(self._vocab)
 
     # -- internals --------------------------------------------------------------------------------------------
-    def _query_terms(self, question: str, lang: Lang) -> list[_QueryTerm]:
+    def _query_terms(self, question: str, lang: Lang, *, skip_smalltalk: bool = False) -> list[_QueryTerm]:
+        """The question's terms resolved against the index; unknown words keep a weight of their own.
+
+        With ``skip_smalltalk``, words the knowledge only knows from smalltalk ("hallo", "danke") are set aside,
+        so "Hallo, wann wird das Amt gegründet?" is a question about the founding.
+        """
+        t = self.thresholds
         out: list[_QueryTerm] = []
         seen: set[str] = set()
-        unknown_weight = self.thresholds.unknown_weight * self._max_idf
-        for term in terms(question, lang, self.synonyms):
+
+        def add(term: str, similarity: float) -> None:
+            if term not in seen:
+                seen.add(term)
+                out.append(_QueryTerm(term, similarity, self._idf[term]))
+
+        for token in analyse(question, lang, self.synonyms):
+            term = token.term
             if term in seen:
                 continue
-            seen.add(term)
             if term in self._idf:
-                out.append(_QueryTerm(term, 1.0, self._idf[term]))
+                add(term, 1.0)
+                continue
+            if skip_smalltalk and token.word in self._smalltalk_words:
                 continue
             parts = self._split_compound(term)
             if parts:
                 for part in parts:
-                    if part not in seen:
-                        seen.add(part)
-                        out.append(_QueryTerm(part, self.thresholds.compound_similarity, self._idf[part]))
+                    add(part, t.compound_similarity)
                 continue
-            typo = self._typo(term)
-            if typo is not None and typo not in seen:
-                seen.add(typo)
-                out.append(_QueryTerm(typo, self.thresholds.typo_similarity, self._idf[typo]))
+            typo = self._typo(token.word)
+            if typo is not None:
+                add(typo, t.typo_similarity)
                 continue
             if term.isdigit() and len(term) <= 2:
                 continue  # "Dezernat 2" without synonym, list numbering …: not evidence either way
-            out.append(_QueryTerm("", 0.0, unknown_weight))
+            seen.add(term)
+            out.append(_QueryTerm("", 0.0, self._unknown_weight(token.word or term, noun=token.noun)))
         return out
 
-    def _typo(self, term: str) -> str | None:
-        """The vocabulary term within a length-dependent edit distance, if exactly one is closest."""
-        if len(term) < 4 or term.startswith(CONCEPT_PREFIX):
+    def _verbatim(self, question: str, entry_id: str) -> bool:
+        """The question is (nearly) word for word one of the entry's phrasings, stop words included."""
+        folded = plain(question)
+        return any(
+            fuzz.ratio(folded, p.plain) >= self.thresholds.verbatim for p in self._phrasings_of.get(entry_id, ())
+        )
+
+    def _unknown_weight(self, word: str, *, noun: bool = False) -> float:
+        """Unknown words count against a match; nouns and long words (compounds) more than short fillers.
+
+        "Wer ist zuständig für Straßenlaternen?" is about street lamps, whatever else it shares with an entry.
+        """
+        t = self.thresholds
+        factor = 0.7 if len(word) <= 4 else 1.0 if len(word) <= 8 else t.long_unknown_factor
+        if noun:
+            factor = max(factor, t.noun_unknown_factor)
+        return t.unknown_weight * self._max_idf * factor
+
+    def _typo(self, word: str) -> str | None:
+        """The term of the knowledge word within a length-dependent edit distance, if one is clearly closest."""
+        if len(word) < 4:
             return None
-        max_dist = 1 if len(term) < 7 else 2
-        choices = [
-            t for n in range(len(term) - max_dist, len(term) + max_dist + 1) for t in self._vocab_by_len.get(n, ())
-        ]
+        max_dist = 1 if len(word) < 8 else 2
+        choices = [w for n in range(len(word) - max_dist, len(word) + max_dist + 1) for w in self._words_by_len[n]]
         if not choices:
             return None
-        hits = process.extract(term, choices, scorer=Levenshtein.distance, score_cutoff=max_dist, limit=2)
+        hits = process.extract(word, choices, scorer=Levenshtein.distance, score_cutoff=max_dist, limit=3)
         if not hits:
             return None
-        if len(hits) > 1 and hits[1][1] == hits[0][1]:
-            # Two terms equally close: prefer the one sharing the first letter, else give up.
-            same_start = [h for h in hits if h[0][0] == term[0]]
-            return str(same_start[0][0]) if len(same_start) == 1 else None
-        return str(hits[0][0])
+        best = [h for h in hits if h[1] == hits[0][1]]
+        terms_found = {self._word_terms[h[0]] for h in best}
+        if len(terms_found) == 1:
+            return terms_found.pop()
+        # Equally close words with different meanings: prefer the one sharing the first letter, else give up.
+        same_start = {self._word_terms[h[0]] for h in best if h[0][0] == word[0]}
+        return same_start.pop() if len(same_start) == 1 else None
 
     def _split_compound(self, term: str) -> tuple[str, str] | None:
         """Split an unknown German compound into two known terms (``schulausstatt`` → ``schul``, ``ausstatt``)."""
@@ -333,7 +408,8 @@ class Matcher:
         if not self._smalltalk or not query_words:
             return None
         text = " " + " ".join(query_words) + " "
-        contained = [p for p in self._smalltalk if f" {p} " in text]
+        # Contained smalltalk must be most of the message: "translate good morning into French" is not a greeting.
+        contained = [p for p in self._smalltalk if f" {p} " in text and 2 * len(p.split()) >= len(query_words)]
         if contained:
             best = max(contained, key=lambda p: (len(p.split()), text.rfind(f" {p} ")))
             return self._smalltalk[best], 100.0

@@ -88,12 +88,15 @@ class SynonymTable:
 EMPTY_SYNONYMS = SynonymTable({})
 
 
-def terms(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> list[str]:
-    """The matching terms of ``text``: stems without stop words, and one concept term per synonym hit.
+@dataclass(frozen=True, slots=True)
+class Token:
+    term: str  # stem or concept term
+    word: str  # the folded word it came from ("" for the concept of a multi-word synonym)
+    noun: bool = False  # capitalised inside a mixed-case sentence: in German, most likely a noun
 
-    A one-word synonym is replaced by its concept; a longer one adds its concept to its content words.
-    A stop word is never read as an abbreviation unless written in capitals ("ob" is "whether", "OB" the mayor).
-    """
+
+def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> list[Token]:
+    """The matching terms of ``text`` with the words they came from; see :func:`terms`."""
     original = _WORD_RE.findall(unicodedata.normalize("NFKC", text))
     raw = [fold(w) for w in original]
     stop = [
@@ -101,21 +104,36 @@ def terms(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> lis
         for w, o in zip(raw, original, strict=True)
     ]
     stems = [stem(w, lang) for w in raw]
-    out: list[str] = []
+    # German capitalises nouns; that only tells something in mixed-case text and not for a sentence's first word.
+    mixed_case = any(o[:1].islower() for o in original) and any(o[:1].isupper() for o in original[1:])
+    noun = [mixed_case and i > 0 and o[:1].isupper() and not o.isupper() for i, o in enumerate(original)]
+    out: list[Token] = []
     i = 0
     while i < len(raw):
         hit = _synonym_at(stems, i, synonyms)
         if hit is not None and not (hit[0] == 1 and stop[i]):
             length, concept = hit
-            out.append(concept)
+            out.append(Token(concept, raw[i] if length == 1 else ""))
             if length > 1:
-                out.extend(stems[j] for j in range(i, i + length) if not stop[j])
+                # The words of a multi-word synonym count too ("Dezernat" in "Dezernat II"), numbers do not.
+                out.extend(
+                    Token(stems[j], raw[j]) for j in range(i, i + length) if not stop[j] and not raw[j].isdigit()
+                )
             i += length
             continue
         if not stop[i]:
-            out.append(stems[i])
+            out.append(Token(stems[i], raw[i], noun[i]))
         i += 1
     return out
+
+
+def terms(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> list[str]:
+    """The matching terms of ``text``: stems without stop words, and one concept term per synonym hit.
+
+    A one-word synonym is replaced by its concept; a longer one adds its concept to its content words.
+    A stop word is never read as an abbreviation unless written in capitals ("ob" is "whether", "OB" the mayor).
+    """
+    return [token.term for token in analyse(text, lang, synonyms)]
 
 
 def _synonym_at(stems: list[str], i: int, synonyms: SynonymTable) -> tuple[int, str] | None:

@@ -20,7 +20,9 @@ oh ohne sag sage sagen schon sehr sein seine seinem seinen seiner seit selbst si
 sollte sondern sowas steht stimmt uns unser unsere unserem unseren unter um und viel vielleicht vom von vor wäre
 wären war waren warst was weiss weiß weisst weißt welche welchem welchen welcher welches wenn werde werden wird
 wie wieder wir wirklich wissen wollen wohl wurde wurden würde würden zu zum zur zwar über eig eigtl evtl bzw
-usw bzgl hey kurze frage fragen frag info infos gerne erfahren erklären erkläre erklärt
+usw bzgl hey kurze frage fragen frag gerne erklären erkläre erklärt weitere weiteren weiterer weiteres
+zusammen nie nochmal mal überhaupt halt ehrlich konkret eh sowieso bloß gegenüber worum gehts geht's
+woanders irgendwas irgendwie okay ok
 """
 
 _EN = """
