@@ -457,7 +457,14 @@ def _each(
 
 def _assemble(c: _Collected, problems: list[Problem], today: dt.date) -> Knowledge:
     def report(file: str, node: Node, path: str, message: str, severity: Severity = "error") -> None:
-        problems.append(Problem(file, line_of(node), path, message, severity))
+        # Point at the offending key's own line ("entries[3].answer.de" → the line of that answer).
+        target = node
+        for key in path.partition("].")[2].split(".") if "]." in path else ():
+            child = _child(target, key)
+            if child is None:
+                break
+            target = child
+        problems.append(Problem(file, line_of(target), path, message, severity))
 
     topics: dict[str, Topic] = {}
     for topic, node, file in c.topics:
@@ -481,8 +488,8 @@ def _assemble(c: _Collected, problems: list[Problem], today: dt.date) -> Knowled
         for mid in entry.milestones:
             if mid not in milestones:
                 report(entry.file, node, f"{path}.milestones", f"Meilenstein '{mid}' gibt es nicht")
-        for lang in LANGS:
-            for message in placeholder_problems(entry.answer.get(lang), facts, milestones):
+        for lang, text in (("de", entry.answer.de), ("en", entry.answer.en)):
+            for message in placeholder_problems(text or "", facts, milestones):
                 report(entry.file, node, f"{path}.answer.{lang}", message)
         if entry.review_by and entry.review_by < today:
             report(
@@ -505,8 +512,8 @@ def _assemble(c: _Collected, problems: list[Problem], today: dt.date) -> Knowled
             if ANY_BRACES_RE.search(fact.value.get(lang)):
                 report(fact.file, node, f"{path}.value", "Fakten dürfen keine Platzhalter enthalten")
     for milestone, node, path in c.milestones:
-        for lang in LANGS:
-            for message in placeholder_problems(milestone.text.get(lang), facts, {}):
+        for lang, text in (("de", milestone.text.de), ("en", milestone.text.en)):
+            for message in placeholder_problems(text or "", facts, {}):
                 report(milestone.file, node, f"{path}.text.{lang}", message)
 
     # The same phrasing in two entries makes matching a coin toss.
@@ -558,6 +565,15 @@ def _unique(
             continue
         out[k] = item
     return out
+
+
+def _child(node: Node, key: str) -> Node | None:
+    """The value node of ``key`` in a mapping node (None if absent or not a mapping)."""
+    if isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.value == key:
+                return value_node
+    return None
 
 
 def placeholder_problems(text: str, facts: Mapping[str, Fact], milestones: Mapping[str, Milestone]) -> list[str]:

@@ -58,6 +58,7 @@ class Thresholds:
     typo_similarity: float = 0.8  # credit for a term matched with a typo
     compound_similarity: float = 0.9  # credit for a term matched as a compound of two known terms
     long_unknown_factor: float = 1.6  # unknown words over 8 letters (compounds, nouns) weigh this much more
+    unmatched_exponent: float = 0.7  # < 1: many unexplained words weigh less than their sum
     foreign_factor: float = 1.5  # known words the entry never uses weigh this much in its question total
     noun_unknown_factor: float = 2.0  # unknown capitalised words inside a German sentence (nouns) weigh this much
 
@@ -96,6 +97,7 @@ class _QueryTerm:
     term: str  # the index term it resolved to ("" when unknown)
     similarity: float  # 1.0 exact, less for typos/compounds
     weight: float
+    source: str = ""  # the question's own term (kept for unknown words, to group unanswered questions)
 
 
 class Matcher:
@@ -192,7 +194,7 @@ class Matcher:
         lang = lang or detect_language(question)
         all_words = words(question)
         query = self._query_terms(question, lang, skip_smalltalk=True)
-        normalized = " ".join(sorted({q.term or "?" for q in query}))
+        normalized = " ".join(sorted({q.term or q.source for q in query}))
         if not query:
             smalltalk = self._smalltalk_hit(all_words, loose=True)
             if smalltalk:
@@ -230,9 +232,10 @@ class Matcher:
         opening = [q for q in resolved if q.term not in self._modifiers]
         # The lowest score that can still matter: an option next to the best, or a runner-up within the margin.
         floor = min(t.answer - t.margin, t.clarify * t.option_floor)
-        share = sum(q.weight * q.similarity for q in resolved if q.term in self._modifiers) / query_total
+        reachable = sum(q.weight * q.similarity for q in resolved if q.term in self._modifiers)
         while opening:
-            share += opening[0].weight * opening[0].similarity / query_total
+            reachable += opening[0].weight * opening[0].similarity
+            share = self._coverage(reachable, query_total)  # an upper bound of what these terms alone can reach
             if self._combine(self._phrasing_score(share, 1.0), share) * 100 >= floor:
                 break
             opening.pop(0)
@@ -276,17 +279,26 @@ class Matcher:
         best: dict[str, tuple[float, int]] = {}
         for i, cq in covered_q.items():
             p = phrasings[i]
-            score = self._phrasing_score(cq / total_for(p.entry_id), covered_p[i] / p.total)
+            score = self._phrasing_score(self._coverage(cq, total_for(p.entry_id)), covered_p[i] / p.total)
             if score > best.get(p.entry_id, (-1.0, 0))[0]:
                 best[p.entry_id] = (score, i)
         out = []
         for entry_id, bag_cover in bag.items():
             phrasing_score, i = best.get(entry_id, (0.0, -1))
-            score = self._combine(phrasing_score, bag_cover / total_for(entry_id))
+            score = self._combine(phrasing_score, self._coverage(bag_cover, total_for(entry_id)))
             text = phrasings[i].text if i >= 0 else self.knowledge.entries[entry_id].title("de")
             out.append(Candidate(entry_id, round(100 * min(score, 1.0), 1), text))
         out.sort(key=lambda c: (-c.score, c.entry_id))
         return out
+
+    def _coverage(self, matched: float, total: float) -> float:
+        """Share of the question an entry explains. What it leaves unexplained counts sublinearly: the first
+        unexplained word says much ("Wer leitet das *Hauptamt*?"), the tenth of a chatty question little."""
+        unmatched = max(total - matched, 0.0)
+        if unmatched <= 0.0:
+            return 1.0
+        scale = self._max_idf
+        return matched / (matched + scale * (unmatched / scale) ** self.thresholds.unmatched_exponent)
 
     def _phrasing_score(self, coverage_q: float, coverage_p: float) -> float:
         """How well one phrasing fits: share of the question it covers and share of the phrasing covered."""
@@ -350,7 +362,7 @@ class Matcher:
             if term.isdigit() and len(term) <= 2:
                 continue  # "Dezernat 2" without synonym, list numbering …: not evidence either way
             seen.add(term)
-            out.append(_QueryTerm("", 0.0, self._unknown_weight(token.word or term, noun=token.noun)))
+            out.append(_QueryTerm("", 0.0, self._unknown_weight(token.word or term, noun=token.noun), term))
         return out
 
     def _verbatim(self, question: str, entry_id: str) -> bool:

@@ -98,8 +98,7 @@ class FaqHandlers:
         msg = filters.UpdateType.MESSAGE
         private = filters.ChatType.PRIVATE
         groups = filters.ChatType.GROUPS
-        app.add_handler(TypeHandler(Update, self.dedupe), group=-2)
-        app.add_handler(TypeHandler(Update, self.gate), group=-1)
+        app.add_handler(TypeHandler(Update, self.admit), group=-1)
         app.add_handlers(
             [
                 CommandHandler("start", self.start, filters=msg),
@@ -204,14 +203,13 @@ class FaqHandlers:
             notice = t.ASK_SHORTER.get(self.ui_lang(user)).format(length=len(text), limit=policy.MAX_QUESTION_CHARS)
             await self.send_text(message, notice, quote=quote)
             return
-        synonyms = self.service.snapshot.matcher.synonyms
         answer = self.service.ask(text, lang=policy.question_lang(self._stored_lang(user)))
         match = answer.match
         question_id: int | None = None
         try:
             question_id = self.store.log_question(
                 text,
-                policy.log_normalized(match.normalized, text, match.lang, synonyms),
+                match.normalized,
                 match.lang,
                 match.status,
                 match.entry_id,
@@ -223,6 +221,12 @@ class FaqHandlers:
         await self.send_reply(message, answer.reply, question_id=question_id, quote=quote)
 
     # -------------------------------------------------------------------------------------------- gates
+
+    async def admit(self, update: Update, context: Context) -> None:
+        """Before any handler: skip replayed updates, then apply the allow-list (both stop the update)."""
+        await self.dedupe(update, context)
+        if self.settings.allowed_chats is not None:
+            await self.gate(update, context)
 
     async def dedupe(self, update: Update, context: Context) -> None:
         """Handle every update at most once (Telegram may deliver an update again after a restart)."""

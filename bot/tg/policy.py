@@ -13,7 +13,6 @@ from typing import Final
 from telegram import Message, MessageEntity, Update
 
 from bot.knowledge.model import LANGS, Lang
-from bot.matching.normalize import EMPTY_SYNONYMS, SynonymTable, terms
 
 MAX_QUESTION_CHARS: Final = 1000
 DEEP_LINK_ENTRY: Final = re.compile(r"e_([a-z0-9-]{1,62})")
@@ -40,18 +39,6 @@ def question_lang(stored: str | None) -> Lang | None:
 
 def too_long(text: str) -> bool:
     return len(text) > MAX_QUESTION_CHARS
-
-
-def log_normalized(normalized: str, question: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> str:
-    """The grouping key stored with a logged question.
-
-    The matcher writes every word it does not know as ``?``, so "Wie backe ich Kuchen?" and "Wo parke ich?"
-    would share the key ``?`` and be counted as one unanswered question. For such questions the key is
-    built from the stems of all content words instead (known or not).
-    """
-    if "?" not in normalized.split():
-        return normalized
-    return " ".join(sorted(set(terms(question, lang, synonyms)))) or normalized
 
 
 def deep_link_entry(args: Iterable[str]) -> str | None:
