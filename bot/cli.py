@@ -23,7 +23,7 @@ EXIT_FAILED = 1
 EXIT_INVALID = 2
 
 DEFAULT_KNOWLEDGE = "knowledge"
-DEFAULT_EVAL_FILES = ("tests/eval/dev.yaml", "tests/eval/holdout.yaml")
+DEFAULT_EVAL_FILES = ("tests/eval/dev.yaml", "tests/eval/dev2.yaml", "tests/eval/holdout.yaml")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

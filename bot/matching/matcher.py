@@ -1,7 +1,7 @@
 """Map a question, in an employee's own words, to an entry — or admit that we do not know.
 
 Every phrasing is normalised once when the index is built (:mod:`bot.matching.normalize`). A question's terms
-are then looked up in the index vocabulary: exactly, as a typo (rapidfuzz Levenshtein against the vocabulary,
+are then looked up in the index vocabulary: exactly, as a typo (rapidfuzz OSA distance against the knowledge's words,
 tolerance growing with word length), or as a compound of two known terms (``Schulausstattung`` → ``schul`` +
 ``ausstatt``). Terms are weighted by how well they tell entries apart (inverse entry frequency), so a word that
 many entries share (IT, Amt, wann) cannot carry a match on its own, and words the knowledge has never seen count
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from bot.knowledge.model import LANGS, Knowledge, Lang
 from bot.matching.normalize import (
@@ -34,6 +34,7 @@ from bot.matching.normalize import (
     terms,
     words,
 )
+from bot.matching.stopwords import STOPWORDS
 
 Status = Literal["answer", "clarify", "fallback", "smalltalk"]
 
@@ -42,25 +43,30 @@ Status = Literal["answer", "clarify", "fallback", "smalltalk"]
 class Thresholds:
     """All decision thresholds, on the 0–100 score scale."""
 
-    answer: float = 50.0  # at or above: answer confidently …
-    margin: float = 16.0  # … if the runner-up entry is at least this far behind
-    clarify: float = 42.0  # at or above (but not confident): offer up to ``max_options`` choices
+    answer: float = 60.0  # at or above: answer confidently …
+    margin: float = 4.0  # … if the runner-up entry is at least this far behind
+    clarify: float = 58.0  # at or above (but not confident): offer up to ``max_options`` choices
+    ambiguous_clarify: float = 50.0  # … or at/above this when the best entry knows all the question's words
+    explained_share: float = 0.95  # "knows all": this share of the question's weight
     option_floor: float = 0.72  # an option must score at least this share of the best score
     max_options: int = 3
+    min_evidence: float = 0.5  # an answer needs known words worth at least this (1 = one word unique to an entry)
     verbatim: float = 92.0  # whole-string similarity to one of the best entry's phrasings that answers outright
     smalltalk: float = 60.0  # whole-string similarity to a smalltalk phrasing, for short chit-chat
     unknown_weight: float = 0.85  # weight of an unknown word, relative to the rarest known term
-    phrasing_floor: float = 0.7  # a phrasing's common words still count when missing from the question
+    phrasing_floor: float = 0.5  # a phrasing's common words still count when missing from the question
     answer_word_credit: float = 0.3  # credit for a question word found only in an entry's answer
     query_exponent: float = 0.6  # phrasing score = (share of question covered)^q · (share of phrasing covered)^p
     phrasing_exponent: float = 0.4
-    bag_share: float = 0.35  # share of the entry-vocabulary score in the final score
+    bag_share: float = 0.2  # share of the entry-vocabulary score in the final score
     typo_similarity: float = 0.8  # credit for a term matched with a typo
     compound_similarity: float = 0.9  # credit for a term matched as a compound of two known terms
-    long_unknown_factor: float = 1.6  # unknown words over 8 letters (compounds, nouns) weigh this much more
-    unmatched_exponent: float = 0.7  # < 1: many unexplained words weigh less than their sum
-    foreign_factor: float = 1.5  # known words the entry never uses weigh this much in its question total
-    noun_unknown_factor: float = 2.0  # unknown capitalised words inside a German sentence (nouns) weigh this much
+    long_unknown_factor: float = 1.0  # unknown words over 8 letters (compounds, nouns) weigh this much more
+    key_term_uses: float = 2.0  # a term in this many of an entry's phrasings is one of its key terms …
+    incidental_credit: float = 0.6  # … a term in only one of them gives this share of the credit
+    unmatched_exponent: float = 0.5  # < 1: many unexplained words weigh less than their sum
+    foreign_factor: float = 2.0  # known words the entry never uses weigh this much in its question total
+    noun_unknown_factor: float = 2.5  # unknown capitalised words inside a German sentence (nouns) weigh this much
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -71,6 +77,7 @@ class Candidate:
     entry_id: str
     score: float  # 0–100
     phrasing: str  # the phrasing that matched best (for explanations and "Meinten Sie …?")
+    evidence: float = 1.0  # weight of the question's words the entry knows, in units of the rarest term's weight
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,15 +153,28 @@ class Matcher:
         self._phrasings_of: dict[str, list[_Phrasing]] = defaultdict(list)
         for p in self._phrasings:
             self._phrasings_of[p.entry_id].append(p)
-        # Inverted indexes: term → (phrasing, weight) and term → (entry, credit of the entry's vocabulary).
-        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        # How firmly a term belongs to an entry: a key term recurs across its phrasings ("KGSt"), an incidental
+        # one ("spät" in one of thirty) does not, and must not carry a match the way a key term does.
+        uses: dict[tuple[str, str], int] = defaultdict(int)
+        for p in self._phrasings:
+            for term in p.weights:
+                uses[(p.entry_id, term)] += 1
+        t = self.thresholds
+
+        def support(entry_id: str, term: str) -> float:
+            share = min(uses[(entry_id, term)] / t.key_term_uses, 1.0)
+            return t.incidental_credit + (1.0 - t.incidental_credit) * share
+
+        self._support: dict[tuple[str, str], float] = {key: support(*key) for key in uses}
+        # Inverted indexes: term → (phrasing, weight, support) and term → (entry, credit of its vocabulary).
+        self._postings: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
         for i, p in enumerate(self._phrasings):
             for term, weight in p.weights.items():
-                self._postings[term].append((i, weight))
+                self._postings[term].append((i, weight, self._support[(p.entry_id, term)]))
         self._entry_postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for eid, bag in entry_terms.items():
             for term in bag:
-                self._entry_postings[term].append((eid, 1.0))
+                self._entry_postings[term].append((eid, self._support[(eid, term)]))
             for term in answer_terms[eid]:
                 self._entry_postings[term].append((eid, self.thresholds.answer_word_credit))
         self._vocab = set(self._idf)
@@ -195,21 +215,32 @@ class Matcher:
         all_words = words(question)
         query = self._query_terms(question, lang, skip_smalltalk=True)
         normalized = " ".join(sorted({q.term or q.source for q in query}))
-        if not query:
+        # Mostly chit-chat ("Vielen Dank für die Info"): smalltalk words outnumber what is left for the FAQ.
+        chat_words = sum(
+            1 for w in all_words if w in self._smalltalk_words and w not in STOPWORDS and stem(w, lang) not in self._idf
+        )
+        if not query or chat_words >= len(query):
             smalltalk = self._smalltalk_hit(all_words, loose=True)
-            if smalltalk:
-                return Match("smalltalk", lang, smalltalk[1], smalltalk[0], normalized=normalized)
-            return Match("fallback", lang, 0.0, normalized=normalized)
+            if smalltalk or not query:
+                if smalltalk:
+                    return Match("smalltalk", lang, smalltalk[1], smalltalk[0], normalized=normalized)
+                return Match("fallback", lang, 0.0, normalized=normalized)
         candidates = self.rank(query)
         t = self.thresholds
         best = candidates[0] if candidates else None
-        if best is None or best.score < t.clarify:
+        # Clarify is for ambiguity, fallback for ignorance: a question whose words the best entry fully knows
+        # ("Ausschreibung der Stelle" with two such entries) may be offered back at a lower score.
+        query_total = sum(q.weight for q in query)
+        explained = best is not None and best.evidence * self._max_idf >= t.explained_share * query_total
+        clarify_at = t.ambiguous_clarify if explained else t.clarify
+        if best is None or best.score < clarify_at:
             smalltalk = self._smalltalk_hit(all_words, loose=False)
             if smalltalk:
                 return Match("smalltalk", lang, smalltalk[1], smalltalk[0], normalized=normalized)
             return Match("fallback", lang, best.score if best else 0.0, None, tuple(candidates[:3]), normalized)
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-        if (best.score >= t.answer and best.score - runner_up >= t.margin) or self._verbatim(question, best.entry_id):
+        confident = best.score >= t.answer and best.score - runner_up >= t.margin and best.evidence >= t.min_evidence
+        if confident or self._verbatim(question, best.entry_id):
             return Match("answer", lang, best.score, best.entry_id, tuple(candidates[:3]), normalized)
         options = tuple(c for c in candidates[: t.max_options] if c.score >= best.score * t.option_floor)
         return Match("clarify", lang, best.score, None, options, normalized)
@@ -246,15 +277,15 @@ class Matcher:
         covered_p: dict[int, float] = defaultdict(float)
         for q in opening:
             credit = q.weight * q.similarity
-            for i, weight in self._postings.get(q.term, ()):
-                covered_q[i] += credit
+            for i, weight, support in self._postings.get(q.term, ()):
+                covered_q[i] += credit * support
                 covered_p[i] += weight * q.similarity
         phrasings = self._phrasings
         for q in followers:
             for i in covered_q:
                 weight = phrasings[i].weights.get(q.term)
                 if weight is not None:
-                    covered_q[i] += q.weight * q.similarity
+                    covered_q[i] += q.weight * q.similarity * self._support[(phrasings[i].entry_id, q.term)]
                     covered_p[i] += weight * q.similarity
         bag: dict[str, float] = defaultdict(float)
         in_bag: dict[str, float] = defaultdict(float)  # question weight the entry's vocabulary knows at all
@@ -287,7 +318,8 @@ class Matcher:
             phrasing_score, i = best.get(entry_id, (0.0, -1))
             score = self._combine(phrasing_score, self._coverage(bag_cover, total_for(entry_id)))
             text = phrasings[i].text if i >= 0 else self.knowledge.entries[entry_id].title("de")
-            out.append(Candidate(entry_id, round(100 * min(score, 1.0), 1), text))
+            evidence = round(in_bag.get(entry_id, 0.0) / self._max_idf, 3)
+            out.append(Candidate(entry_id, round(100 * min(score, 1.0), 1), text, evidence))
         out.sort(key=lambda c: (-c.score, c.entry_id))
         return out
 
@@ -391,7 +423,7 @@ class Matcher:
         choices = [w for n in range(len(word) - max_dist, len(word) + max_dist + 1) for w in self._words_by_len[n]]
         if not choices:
             return None
-        hits = process.extract(word, choices, scorer=Levenshtein.distance, score_cutoff=max_dist, limit=3)
+        hits = process.extract(word, choices, scorer=OSA.distance, score_cutoff=max_dist, limit=3)
         if not hits:
             return None
         best = [h for h in hits if h[1] == hits[0][1]]

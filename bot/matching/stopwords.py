@@ -23,6 +23,8 @@ wie wieder wir wirklich wissen wollen wohl wurde wurden würde würden zu zum zu
 usw bzgl hey kurze frage fragen frag gerne erklären erkläre erklärt weitere weiteren weiterer weiteres
 zusammen nie nochmal mal überhaupt halt ehrlich konkret eh sowieso bloß gegenüber worum gehts geht's
 woanders irgendwas irgendwie okay ok
+isch des do dr etz jetz hend hen ned net nix gell nem nen ne is gabs wirds scho werdet dürfe hemmer
+geht anderem kurzem endlich echt meinte gesagt damals längst ungefähr wüsste bräuchte verstehe vorher
 """
 
 _EN = """
@@ -30,6 +32,7 @@ a about all also am an and any anyone anything are as at be been but by can coul
 got has have having he her here him his how i i'm if in into is it's its just know let like me might more my no
 not now of on or our please really she should so some something tell than that the their them then there these
 they this those to us was we were what which will with would you your yours hey quick question whats
+re ll ve actually someone somebody anybody because
 """
 
 EN_STOPWORDS = frozenset(_EN.split())
