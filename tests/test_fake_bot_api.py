@@ -184,9 +184,7 @@ async def test_webhook_mode_delivers_pushed_updates(api: FakeBotApi) -> None:
         (Fault.server_error(502), NetworkError),
     ],
 )
-async def test_faults_map_to_ptb_exceptions(
-    api: FakeBotApi, bot: Bot, fault: Fault, exc_type: type[Exception]
-) -> None:
+async def test_faults_map_to_ptb_exceptions(api: FakeBotApi, bot: Bot, fault: Fault, exc_type: type[Exception]) -> None:
     api.inject("sendMessage", fault)
     with pytest.raises(exc_type) as info:
         await bot.send_message(CHAT, "Hallo")
@@ -410,12 +408,22 @@ async def test_wait_for_times_out_with_context(api: FakeBotApi) -> None:
 
 def test_factories_parse_as_ptb_updates() -> None:
     samples = [
-        U.private_text("hi"), U.group_text("hallo", reply_to_bot=True), U.command("/start"),
-        U.command("/frage@konstanz_faq_bot foo", chat_type="group"), U.mention("Frage"),
-        U.callback("faq:1"), U.inline_query("müll"), U.sticker(), U.photo(caption="Bild"), U.voice(),
-        U.document(), U.edited_text("neu"), U.channel_post("News"),
+        U.private_text("hi"),
+        U.group_text("hallo", reply_to_bot=True),
+        U.command("/start"),
+        U.command("/frage@konstanz_faq_bot foo", chat_type="group"),
+        U.mention("Frage"),
+        U.callback("faq:1"),
+        U.inline_query("müll"),
+        U.sticker(),
+        U.photo(caption="Bild"),
+        U.voice(),
+        U.document(),
+        U.edited_text("neu"),
+        U.channel_post("News"),
         U.my_chat_member(U.DEFAULT_GROUP_ID, "left", "administrator"),
-        U.migrate_to_chat_id(-4001, -1004001), U.migrate_from_chat_id(-4001, -1004001),
+        U.migrate_to_chat_id(-4001, -1004001),
+        U.migrate_from_chat_id(-4001, -1004001),
     ]
     parsed = [Update.de_json(s, None) for s in samples]
     assert all((p is not None and p.effective_chat is not None) or p.inline_query for p in parsed)

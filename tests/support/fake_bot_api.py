@@ -57,19 +57,62 @@ NOT_MODIFIED = (
 # Form values that stay strings even if they look like JSON ("123", "true", ...).
 _STRING_PARAMS = frozenset(
     {
-        "text", "caption", "parse_mode", "query", "callback_query_id", "inline_query_id", "url",
-        "secret_token", "description", "short_description", "language_code", "title", "question",
-        "next_offset", "message_text", "emoji", "action", "ip_address", "file_id", "inline_message_id",
-        "business_connection_id", "message_effect_id", "name", "custom_title", "first_name", "last_name",
-        "phone_number", "vcard", "address", "payload", "currency", "start_parameter", "error_message",
-        "photo", "document", "sticker", "voice", "audio", "video", "animation", "video_note", "thumbnail",
+        "text",
+        "caption",
+        "parse_mode",
+        "query",
+        "callback_query_id",
+        "inline_query_id",
+        "url",
+        "secret_token",
+        "description",
+        "short_description",
+        "language_code",
+        "title",
+        "question",
+        "next_offset",
+        "message_text",
+        "emoji",
+        "action",
+        "ip_address",
+        "file_id",
+        "inline_message_id",
+        "business_connection_id",
+        "message_effect_id",
+        "name",
+        "custom_title",
+        "first_name",
+        "last_name",
+        "phone_number",
+        "vcard",
+        "address",
+        "payload",
+        "currency",
+        "start_parameter",
+        "error_message",
+        "photo",
+        "document",
+        "sticker",
+        "voice",
+        "audio",
+        "video",
+        "animation",
+        "video_note",
+        "thumbnail",
     }
 )
 _INLINE_BUTTON_ACTIONS = frozenset(
     {
-        "url", "callback_data", "web_app", "login_url", "switch_inline_query",
-        "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
-        "callback_game", "pay",
+        "url",
+        "callback_data",
+        "web_app",
+        "login_url",
+        "switch_inline_query",
+        "switch_inline_query_current_chat",
+        "switch_inline_query_chosen_chat",
+        "copy_text",
+        "callback_game",
+        "pay",
     }
 )
 
@@ -92,9 +135,7 @@ class Fault:
     @classmethod
     def retry_after(cls, seconds: int) -> Fault:
         """HTTP 429 flood wait → ``telegram.error.RetryAfter``."""
-        return cls(
-            "retry_after", 429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds}
-        )
+        return cls("retry_after", 429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
 
     @classmethod
     def forbidden(cls, description: str = "Forbidden: bot was blocked by the user") -> Fault:
@@ -210,9 +251,21 @@ class HtmlParseError(ValueError):
 
 
 _HTML_TAG_ENTITY = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
-    "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "span": "spoiler",
-    "tg-spoiler": "spoiler", "a": "text_link", "code": "code", "pre": "pre", "blockquote": "blockquote",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "span": "spoiler",
+    "tg-spoiler": "spoiler",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
     "tg-emoji": "custom_emoji",
 }
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
@@ -293,8 +346,12 @@ def _close_tag(tag: _OpenTag, out: list[str], pos16: int, stack: list[_OpenTag])
         url = tag.attrs.get("href") or "".join(out[tag.start_index :])
         user = re.fullmatch(r"tg://user\?id=(\d+)", url)
         if user:
-            ent = {"type": "text_mention", "offset": tag.start16, "length": length,
-                   "user": {"id": int(user.group(1)), "is_bot": False, "first_name": "User"}}
+            ent = {
+                "type": "text_mention",
+                "offset": tag.start16,
+                "length": length,
+                "user": {"id": int(user.group(1)), "is_bot": False, "first_name": "User"},
+            }
         else:
             ent["url"] = url
     elif kind == "pre" and tag.language:
@@ -405,7 +462,7 @@ def check_reply_markup(markup: Any) -> None:
         return
     rows = markup["inline_keyboard"]
     if not isinstance(rows, list):
-        raise _bad("field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array")
+        raise _bad('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array')
     for row in rows:
         for button in row if isinstance(row, list) else []:
             if not isinstance(button, dict):
@@ -680,9 +737,7 @@ class FakeBotApi:
         """Monotonic arrival times of message-sending calls (sendMessage and other send*/copy/forward)."""
         key = None if chat_id is None else self._chat_key(chat_id)
         return sorted(
-            s.time
-            for s in self._send_stamps
-            if (key is None or s.chat == key) and (not successful_only or s.call.ok)
+            s.time for s in self._send_stamps if (key is None or s.chat == key) and (not successful_only or s.call.ok)
         )
 
     @staticmethod
@@ -995,9 +1050,7 @@ class FakeBotApi:
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         method_name = request.match_info["method"]
         if request.method not in ("GET", "POST"):
-            return web.json_response(
-                {"ok": False, "error_code": 405, "description": "Method Not Allowed"}, status=405
-            )
+            return web.json_response({"ok": False, "error_code": 405, "description": "Method Not Allowed"}, status=405)
         if self._check_token and request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         handler = self._handlers.get(method_name.lower())
@@ -1085,8 +1138,7 @@ class FakeBotApi:
             if self._poll_generation != generation:
                 raise _ApiError(
                     409,
-                    "Conflict: terminated by other getUpdates request; "
-                    "make sure that only one bot instance is running",
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
                     rejection=False,
                 )
             ready = self._take_updates(offset, limit)
@@ -1188,7 +1240,7 @@ class FakeBotApi:
     async def _m_setMyCommands(self, params: JSON) -> bool:
         commands = params.get("commands")
         if not isinstance(commands, list):
-            raise _bad("field \"commands\" must be an Array")
+            raise _bad('field "commands" must be an Array')
         if len(commands) > 100:
             raise _bad("BOT_COMMANDS_TOO_MUCH")
         for cmd in commands:
@@ -1324,7 +1376,7 @@ class FakeBotApi:
         qid = str(params.get("inline_query_id") or "")
         results = params.get("results") or []
         if not isinstance(results, list):
-            raise _bad("field \"results\" must be an Array")
+            raise _bad('field "results" must be an Array')
         if len(results) > 50:
             raise _bad("RESULTS_TOO_MUCH")
         ids = [str(r.get("id", "")) for r in results]
@@ -1378,8 +1430,12 @@ class FakeBotApi:
         if file_id not in self._files:
             raise _bad("invalid file_id")
         path, content = self._files[file_id]
-        return {"file_id": file_id, "file_unique_id": f"u{zlib.crc32(file_id.encode())}",
-                "file_size": len(content), "file_path": path}
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{zlib.crc32(file_id.encode())}",
+            "file_size": len(content),
+            "file_path": path,
+        }
 
     # ------------------------------------------------------------------ methods: other sends
 
@@ -1388,9 +1444,7 @@ class FakeBotApi:
         caption, entities = self._text_and_entities(params, "caption", MAX_CAPTION_LENGTH)
         check_reply_markup(params.get("reply_markup"))
         self._check_can_send(key)
-        return self._new_message(
-            key, params, caption=caption or None, caption_entities=entities or None, **content
-        )
+        return self._new_message(key, params, caption=caption or None, caption_entities=entities or None, **content)
 
     @staticmethod
     def _file_obj(params: JSON, name: str, **extra: Any) -> JSON:

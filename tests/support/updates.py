@@ -231,14 +231,10 @@ def command(
     """A command message, e.g. ``command("/frage@konstanz_faq_bot Müll", chat_type="group")``."""
     entities = command_entities(text)
     if chat_type == "private":
-        return private_text(
-            text, user_id, chat_id, first_name, language_code, entities=entities
-        )
+        return private_text(text, user_id, chat_id, first_name, language_code, entities=entities)
     if chat_id is None:
         chat_id = DEFAULT_GROUP_ID if chat_type == "supergroup" else -4001234567
-    return group_text(
-        text, chat_id, user_id, entities, first_name=first_name, language_code=language_code, title=title
-    )
+    return group_text(text, chat_id, user_id, entities, first_name=first_name, language_code=language_code, title=title)
 
 
 def mention(
@@ -340,8 +336,13 @@ def photo(user_id: int = DEFAULT_USER_ID, chat_id: int | None = None, *, caption
     """A photo message (three sizes, like Telegram sends)."""
     base = _file("photo")
     sizes = [
-        {"file_id": f"{base['file_id']}-{w}", "file_unique_id": f"{base['file_unique_id']}-{w}",
-         "width": w, "height": w * 3 // 4, "file_size": w * 60}
+        {
+            "file_id": f"{base['file_id']}-{w}",
+            "file_unique_id": f"{base['file_unique_id']}-{w}",
+            "width": w,
+            "height": w * 3 // 4,
+            "file_size": w * 60,
+        }
         for w in (90, 320, 1280)
     ]
     return _media(chat_id if chat_id is not None else user_id, user_id, caption, photo=sizes)
@@ -418,18 +419,39 @@ def chat_member_dict(member: JSON, status: str) -> JSON:
         data["is_anonymous"] = False
     elif status == "administrator":
         data.update(
-            can_be_edited=False, is_anonymous=False, can_manage_chat=True, can_delete_messages=True,
-            can_manage_video_chats=False, can_restrict_members=True, can_promote_members=False,
-            can_change_info=False, can_invite_users=True, can_post_stories=False, can_edit_stories=False,
-            can_delete_stories=False, can_pin_messages=True,
+            can_be_edited=False,
+            is_anonymous=False,
+            can_manage_chat=True,
+            can_delete_messages=True,
+            can_manage_video_chats=False,
+            can_restrict_members=True,
+            can_promote_members=False,
+            can_change_info=False,
+            can_invite_users=True,
+            can_post_stories=False,
+            can_edit_stories=False,
+            can_delete_stories=False,
+            can_pin_messages=True,
         )
     elif status == "restricted":
         data.update(
-            is_member=True, can_send_messages=False, can_send_audios=False, can_send_documents=False,
-            can_send_photos=False, can_send_videos=False, can_send_video_notes=False,
-            can_send_voice_notes=False, can_send_polls=False, can_send_other_messages=False,
-            can_add_web_page_previews=False, can_change_info=False, can_invite_users=False,
-            can_pin_messages=False, can_manage_topics=False, can_edit_tag=False, can_react_to_messages=False,
+            is_member=True,
+            can_send_messages=False,
+            can_send_audios=False,
+            can_send_documents=False,
+            can_send_photos=False,
+            can_send_videos=False,
+            can_send_video_notes=False,
+            can_send_voice_notes=False,
+            can_send_polls=False,
+            can_send_other_messages=False,
+            can_add_web_page_previews=False,
+            can_change_info=False,
+            can_invite_users=False,
+            can_pin_messages=False,
+            can_manage_topics=False,
+            can_edit_tag=False,
+            can_react_to_messages=False,
             until_date=0,
         )
     elif status == "kicked":
