@@ -133,7 +133,7 @@ def main() -> None:
     build_real = time.perf_counter() - started
 
     print("\n## Accuracy (same knowledge, same questions)")
-    sets = {name: load_items([ROOT / "tests" / "eval" / f"{name}.yaml"]) for name in ("dev", "holdout")}
+    sets = {name: load_items([ROOT / "tests" / "eval" / f"{name}.yaml"]) for name in ("dev", "dev2", "holdout")}
     for name, items in sets.items():
         print(f"{name} ({len(items)} questions):")
         show("faqbot", evaluate(items, matcher.match))

@@ -166,11 +166,11 @@ class Matcher:
             return t.incidental_credit + (1.0 - t.incidental_credit) * share
 
         self._support: dict[tuple[str, str], float] = {key: support(*key) for key in uses}
-        # Inverted indexes: term → (phrasing, weight, support) and term → (entry, credit of its vocabulary).
-        self._postings: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
+        # Inverted indexes: term → (phrasing, weight, support, entry) and term → (entry, credit of its vocabulary).
+        self._postings: dict[str, list[tuple[int, float, float, str]]] = defaultdict(list)
         for i, p in enumerate(self._phrasings):
             for term, weight in p.weights.items():
-                self._postings[term].append((i, weight, self._support[(p.entry_id, term)]))
+                self._postings[term].append((i, weight, self._support[(p.entry_id, term)], p.entry_id))
         self._entry_postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for eid, bag in entry_terms.items():
             for term in bag:
@@ -194,9 +194,10 @@ class Matcher:
                     for token in analyse(variant, "de", self.synonyms):
                         if token.term in self._idf:
                             self._word_terms.setdefault(variant_words[0], token.term)
-        self._words_by_len: dict[int, list[str]] = defaultdict(list)
+        # Typos rarely hit the first letter: candidates are bucketed by first letter and length.
+        self._words_by_key: dict[tuple[str, int], list[str]] = defaultdict(list)
         for word in self._word_terms:
-            self._words_by_len[len(word)].append(word)
+            self._words_by_key[(word[0], len(word))].append(word)
         # Smalltalk is recognised on whole words; words only smalltalk uses ("hallo", "danke") are set aside
         # before FAQ matching, so "Hallo, wann wird das Amt gegründet?" is a question about the founding.
         self._smalltalk: dict[str, str] = {}
@@ -262,7 +263,7 @@ class Matcher:
         # Question words (wann, warum …) refine a match but never open one: "wer bist du" is not about anything.
         opening = [q for q in resolved if q.term not in self._modifiers]
         # The lowest score that can still matter: an option next to the best, or a runner-up within the margin.
-        floor = min(t.answer - t.margin, t.clarify * t.option_floor)
+        floor = min(t.answer - t.margin, min(t.clarify, t.ambiguous_clarify) * t.option_floor)
         reachable = sum(q.weight * q.similarity for q in resolved if q.term in self._modifiers)
         while opening:
             reachable += opening[0].weight * opening[0].similarity
@@ -273,20 +274,8 @@ class Matcher:
         opened = {q.term for q in opening}
         followers = [q for q in resolved if q.term not in opened]
 
-        covered_q: dict[int, float] = defaultdict(float)
-        covered_p: dict[int, float] = defaultdict(float)
-        for q in opening:
-            credit = q.weight * q.similarity
-            for i, weight, support in self._postings.get(q.term, ()):
-                covered_q[i] += credit * support
-                covered_p[i] += weight * q.similarity
-        phrasings = self._phrasings
-        for q in followers:
-            for i in covered_q:
-                weight = phrasings[i].weights.get(q.term)
-                if weight is not None:
-                    covered_q[i] += q.weight * q.similarity * self._support[(phrasings[i].entry_id, q.term)]
-                    covered_p[i] += weight * q.similarity
+        # Entry level first: what each entry's vocabulary explains. An entry whose known words could not lift
+        # it to the floor even with a perfect phrasing is dropped before the (costlier) phrasing level.
         bag: dict[str, float] = defaultdict(float)
         in_bag: dict[str, float] = defaultdict(float)  # question weight the entry's vocabulary knows at all
         for q in opening:
@@ -298,6 +287,33 @@ class Matcher:
                 if entry_id in bag:
                     bag[entry_id] += q.weight * q.similarity * credit
                     in_bag[entry_id] += q.weight * q.similarity
+        for entry_id, known in list(in_bag.items()):
+            reach = self._coverage(known, query_total)
+            if self._combine(self._phrasing_score(reach, 1.0), reach) * 100 < floor:
+                del bag[entry_id], in_bag[entry_id]
+
+        covered_q: dict[int, float] = defaultdict(float)
+        covered_p: dict[int, float] = defaultdict(float)
+        for q in opening:
+            credit = q.weight * q.similarity
+            for i, weight, support, entry_id in self._postings.get(q.term, ()):
+                if entry_id in bag:
+                    covered_q[i] += credit * support
+                    covered_p[i] += weight * q.similarity
+        phrasings = self._phrasings
+        for q in followers:
+            postings = self._postings.get(q.term, ())
+            if len(postings) <= len(covered_q):
+                for i, weight, support, _ in postings:
+                    if i in covered_q:
+                        covered_q[i] += q.weight * q.similarity * support
+                        covered_p[i] += weight * q.similarity
+                continue
+            for i in covered_q:
+                weight = phrasings[i].weights.get(q.term)
+                if weight is not None:
+                    covered_q[i] += q.weight * q.similarity * self._support[(phrasings[i].entry_id, q.term)]
+                    covered_p[i] += weight * q.similarity
 
         # Known words that belong to other entries ("KGSt" in "Wann wurde die KGSt gegründet?") say the question
         # is about something else: they weigh ``foreign_factor`` times in the entry's question total.
@@ -307,12 +323,22 @@ class Matcher:
         def total_for(entry_id: str) -> float:
             return query_total + extra * max(known_total - in_bag.get(entry_id, 0.0), 0.0)
 
+        # The hot loop (thousands of phrasings on a large index): _coverage and _phrasing_score inlined.
         best: dict[str, tuple[float, int]] = {}
+        totals: dict[str, float] = {}
+        scale, exponent = self._max_idf, t.unmatched_exponent
+        qe, pe = t.query_exponent, t.phrasing_exponent
         for i, cq in covered_q.items():
             p = phrasings[i]
-            score = self._phrasing_score(self._coverage(cq, total_for(p.entry_id)), covered_p[i] / p.total)
-            if score > best.get(p.entry_id, (-1.0, 0))[0]:
-                best[p.entry_id] = (score, i)
+            entry_id = p.entry_id
+            total = totals.get(entry_id)
+            if total is None:
+                total = totals[entry_id] = total_for(entry_id)
+            unmatched = total - cq
+            coverage = 1.0 if unmatched <= 0.0 else cq / (cq + scale * (unmatched / scale) ** exponent)
+            score = min(coverage, 1.0) ** qe * min(covered_p[i] / p.total, 1.0) ** pe
+            if score > best.get(entry_id, (-1.0, 0))[0]:
+                best[entry_id] = (score, i)
         out = []
         for entry_id, bag_cover in bag.items():
             phrasing_score, i = best.get(entry_id, (0.0, -1))
@@ -420,7 +446,11 @@ class Matcher:
         if len(word) < 4:
             return None
         max_dist = 1 if len(word) < 8 else 2
-        choices = [w for n in range(len(word) - max_dist, len(word) + max_dist + 1) for w in self._words_by_len[n]]
+        choices = [
+            w
+            for n in range(len(word) - max_dist, len(word) + max_dist + 1)
+            for w in self._words_by_key.get((word[0], n), ())
+        ]
         if not choices:
             return None
         hits = process.extract(word, choices, scorer=OSA.distance, score_cutoff=max_dist, limit=3)
@@ -430,9 +460,7 @@ class Matcher:
         terms_found = {self._word_terms[h[0]] for h in best}
         if len(terms_found) == 1:
             return terms_found.pop()
-        # Equally close words with different meanings: prefer the one sharing the first letter, else give up.
-        same_start = {self._word_terms[h[0]] for h in best if h[0][0] == word[0]}
-        return same_start.pop() if len(same_start) == 1 else None
+        return None  # equally close words with different meanings: better unknown than a guess
 
     def _split_compound(self, term: str) -> tuple[str, str] | None:
         """Split an unknown German compound into two known terms (``schulausstatt`` → ``schul``, ``ausstatt``)."""
