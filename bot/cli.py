@@ -1,4 +1,4 @@
-"""Command line: ``faqbot ask | chat | check | eval | run``.
+"""Command line: ``faqbot ask | chat | check | eval | run | announce | announcements``.
 
 Everything but ``run`` works offline, without a Telegram token.
 """
@@ -11,12 +11,16 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.answers import Option, Reply
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import LANGS, Lang
 from bot.service import Answer, FaqService, KnowledgeInvalid
+
+if TYPE_CHECKING:
+    from bot.broadcast import Outbox, Report
+    from bot.knowledge.model import Milestone
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -79,6 +83,20 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="den Telegram-Bot starten (Konfiguration aus der Umgebung)")
     run.set_defaults(func=cmd_run)
+
+    ann = sub.add_parser("announce", help="einen Meilenstein an die abonnierten Gruppen senden")
+    ann.add_argument("milestone", help="Kennung des Meilensteins (siehe knowledge/milestones.yaml)")
+    ann.add_argument("--dry-run", action="store_true", help="nur die Empfänger auflisten, nichts senden")
+    ann.add_argument("--yes", action="store_true", help="ohne Rückfrage senden")
+    ann.add_argument(
+        "--force", action="store_true", help="erneut ankündigen (nur an Gruppen, die ihn noch nicht haben)"
+    )
+    ann.set_defaults(func=cmd_announce)
+
+    anns = sub.add_parser("announcements", help="bisherige Ankündigungen mit Zustellzahlen auflisten")
+    anns.add_argument("--json", action="store_true", help="als JSON ausgeben")
+    anns.add_argument("--limit", type=int, default=50, help="höchstens so viele (neueste zuerst)")
+    anns.set_defaults(func=cmd_announcements)
     return parser
 
 
@@ -336,6 +354,144 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.tg.app import run
 
     return run(settings)
+
+
+# -- announce / announcements -------------------------------------------------------------------------------
+
+
+def _data_dir(require_token: bool) -> tuple[object | None, Path] | int:
+    """(settings or None, data dir); an exit code if the environment is unusable."""
+    from bot.config import ConfigError, Settings
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        if require_token:
+            print(f"Konfigurationsfehler: {exc}", file=sys.stderr)
+            return EXIT_INVALID
+        return None, Path(os.environ.get("FAQBOT_DATA_DIR", "").strip() or "data")
+    return settings, settings.data_dir
+
+
+def _progress_bar(report: object, out: TextIO = sys.stderr) -> None:
+    from bot.broadcast import Report
+
+    assert isinstance(report, Report)
+    width = 30
+    filled = width * report.done // report.total if report.total else width
+    out.write(
+        f"\r[{'#' * filled}{'-' * (width - filled)}] {report.done}/{report.total}"
+        f"  gesendet {report.sent}  fehlgeschlagen {report.failed}  entfernt {report.removed}"
+        f"  unklar {report.unknown}"
+    )
+    if not report.pending:
+        out.write("\n")
+    out.flush()
+
+
+def cmd_announce(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.broadcast import NothingToSend, Outbox
+
+    found = _data_dir(require_token=not args.dry_run)
+    if isinstance(found, int):
+        return found
+    settings, data_dir = found
+    service = FaqService.from_directory(args.knowledge)
+    milestones = service.knowledge.milestones
+    milestone = milestones.get(args.milestone)
+    if milestone is None:
+        print(f"Meilenstein {args.milestone!r} unbekannt; vorhanden: {', '.join(milestones)}", file=sys.stderr)
+        return EXIT_INVALID
+    with Outbox(data_dir / "faqbot.sqlite3") as outbox:
+        if args.dry_run:
+            announcement_id, plan = outbox.create(milestone.id, milestone.tags, "cli", dry_run=True)
+            for r in plan.recipients:
+                print(f"{r.chat_id}\t{r.lang}\t{r.title}")
+            print(
+                f"Probelauf #{announcement_id}: {len(plan.recipients)} Gruppe(n) würden {milestone.id!r} erhalten"
+                f" ({plan.already_reached} haben ihn schon); nichts gesendet.",
+                file=sys.stderr,
+            )
+            return EXIT_OK
+        unfinished = outbox.unfinished(milestone.id)
+        if unfinished is not None:
+            announcement_id = unfinished
+            in_doubt = outbox.recover(announcement_id)
+            print(
+                f"Setze unterbrochene Ankündigung #{announcement_id} fort ({in_doubt} unklare Zustellungen werden"
+                " nicht erneut gesendet)",
+                file=sys.stderr,
+            )
+        else:
+            plan = outbox.plan(milestone.id, milestone.tags)
+            if plan.previous and not args.force:
+                print(
+                    f"{milestone.id!r} wurde schon angekündigt (#{', #'.join(map(str, plan.previous))}). Mit --force"
+                    f" geht er an die {len(plan.recipients)} Gruppe(n), die ihn noch nicht erhalten haben.",
+                    file=sys.stderr,
+                )
+                return EXIT_FAILED
+            if not plan.recipients:
+                print("Keine abonnierte Gruppe würde diese Ankündigung erhalten.", file=sys.stderr)
+                return EXIT_OK
+            if not args.yes:
+                sys.stderr.write(f"{milestone.id!r} an {len(plan.recipients)} Gruppe(n) senden? [j/N] ")
+                sys.stderr.flush()
+                if sys.stdin.readline().strip().lower() not in ("j", "ja", "y", "yes"):
+                    print("Abgebrochen; nichts gesendet.", file=sys.stderr)
+                    return EXIT_FAILED
+            try:
+                announcement_id, _ = outbox.create(milestone.id, milestone.tags, "cli", force=args.force)
+            except NothingToSend:
+                print("Keine abonnierte Gruppe würde diese Ankündigung erhalten.", file=sys.stderr)
+                return EXIT_OK
+        report = asyncio.run(_send_announcement(settings, outbox, announcement_id, milestone))
+    from bot.tg.announce import report_text
+
+    print(report_text(report, "de", milestone.title.get("de")))
+    return EXIT_OK if not (report.failed or report.unknown or report.pending) else EXIT_FAILED
+
+
+async def _send_announcement(settings: object, outbox: Outbox, announcement_id: int, milestone: Milestone) -> Report:
+    from telegram.ext import ApplicationBuilder
+
+    from bot.config import Settings
+    from bot.tg.announce import deliver
+    from bot.tg.app import default_rate_limiter
+
+    assert isinstance(settings, Settings)
+    builder = ApplicationBuilder().token(settings.token).rate_limiter(default_rate_limiter())
+    if settings.base_url:
+        builder = builder.base_url(settings.base_url)
+    app = builder.updater(None).build()
+    async with app:
+        return await deliver(app.bot, outbox, announcement_id, milestone, progress=_progress_bar, progress_interval=0.2)
+
+
+def cmd_announcements(args: argparse.Namespace) -> int:
+    from bot.broadcast import Outbox
+
+    found = _data_dir(require_token=False)
+    assert not isinstance(found, int)
+    _, data_dir = found
+    with Outbox(data_dir / "faqbot.sqlite3") as outbox:
+        reports = outbox.announcements(max(1, args.limit))
+    if args.json:
+        print(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not reports:
+        print("Noch keine Ankündigungen.")
+        return EXIT_OK
+    print("#     Meilenstein               erstellt (UTC)        von       Status   gesendet fehlg. entf. unklar offen")
+    for r in reports:
+        status = "probe" if r.dry_run else r.status
+        print(
+            f"{r.id:<5} {r.milestone_id[:25]:<25} {r.created_at:%Y-%m-%d %H:%M}      {r.created_by:<9} {status:<8}"
+            f" {r.sent:>8} {r.failed:>6} {r.removed:>5} {r.unknown:>6} {r.pending:>5}"
+        )
+    return EXIT_OK
 
 
 if __name__ == "__main__":

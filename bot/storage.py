@@ -15,6 +15,9 @@ What is stored, and what deliberately is not:
   confidential; without it the keys reveal nothing.)
 * ``user_prefs`` – the language a user chose (user id → ``lang``); removed by :meth:`Store.forget_user`.
 * ``subscriptions`` – chats that receive announcements, with their title, language and topic filter.
+* ``announcements`` / ``deliveries`` – the outbox of milestone announcements (:mod:`bot.broadcast`): which
+  milestone was announced when and by what (``cli``/``admin``/``schedule``, no user id), and per group chat
+  the delivery state. Written through :class:`bot.broadcast.Outbox`'s own connection.
 * ``meta`` – small key/value settings of the store itself (the vote salt, …).
 
 All timestamps are UTC and stored as ``YYYY-MM-DDTHH:MM:SSZ`` text, which sorts chronologically. Every
@@ -128,6 +131,32 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     CREATE INDEX feedback_votes_feedback ON feedback_votes (feedback_id);
     CREATE INDEX feedback_votes_voted_at ON feedback_votes (voted_at);
     CREATE INDEX processed_updates_seen_at ON processed_updates (seen_at);
+    """,
+    # 3: the announcement outbox (bot.broadcast): one row per announcement, one per (announcement, chat).
+    """
+    CREATE TABLE announcements (
+        id           INTEGER PRIMARY KEY,
+        milestone_id TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        created_by   TEXT NOT NULL CHECK (created_by IN ('cli', 'admin', 'schedule')),
+        status       TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'done')),
+        dry_run      INTEGER NOT NULL DEFAULT 0 CHECK (dry_run IN (0, 1))
+    );
+    CREATE INDEX announcements_milestone ON announcements (milestone_id);
+    CREATE TABLE deliveries (
+        announcement_id INTEGER NOT NULL REFERENCES announcements (id) ON DELETE CASCADE,
+        chat_id         INTEGER NOT NULL,
+        lang            TEXT NOT NULL DEFAULT 'de',
+        state           TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'unknown', 'removed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        updated_at      TEXT NOT NULL,
+        message_id      INTEGER,
+        UNIQUE (announcement_id, chat_id)
+    );
+    CREATE INDEX deliveries_state ON deliveries (state, announcement_id);
+    CREATE INDEX deliveries_chat ON deliveries (chat_id);
     """,
 )
 

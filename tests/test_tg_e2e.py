@@ -591,7 +591,9 @@ async def test_group_migration_and_removal_update_subscriptions(tmp_path: Path) 
         assert h.store.subscriptions() == []
         h.push(U.my_chat_member(-4005, old="left", new="member"))
         await h.settle()
-        assert h.sent() == []
+        # added to a group: it introduces itself and explains /abonnieren (issue 4), nothing else
+        assert [m["chat"]["id"] for m in h.sent()] == [-4005]
+        assert "/abonnieren" in h.sent()[0]["text"]
         assert h.fake.rejections == []
 
 

@@ -23,11 +23,12 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter, BaseUpdateProcessor
 from telegram.ext import CallbackContext as _CallbackContext
 
+from bot.broadcast import Report
 from bot.config import Settings
 from bot.knowledge.model import Lang, Text
 from bot.service import FaqService, KnowledgeInvalid
 from bot.storage import StorageError, Store
-from bot.tg import policy
+from bot.tg import announce, policy
 from bot.tg import texts as t
 from bot.tg.handlers import ALLOWED_UPDATES, FaqHandlers
 from bot.tg.logs import configure_logging
@@ -108,6 +109,9 @@ class RetryingRateLimiter(AIORateLimiter):
 
     __slots__ = ("_backoff", "_network_retries")
 
+    # bot.tg.announce may rely on process_request calling its BEFORE_SEND hook right before a sendMessage
+    runs_before_send_hook: Final = True
+
     def __init__(self, *, network_retries: int = 2, backoff: float = 0.5, **kwargs: Any) -> None:
         kwargs.setdefault("max_retries", 3)
         super().__init__(**kwargs)
@@ -123,6 +127,14 @@ class RetryingRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        hook = announce.BEFORE_SEND.get()
+        if hook is not None and endpoint == "sendMessage":
+            request = callback
+
+            async def callback(*a: Any, **kw: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
+                hook()  # the announcement outbox marks the row `sending` now, right before the request
+                return await request(*a, **kw)
+
         attempt = 0
         while True:
             try:
@@ -140,7 +152,35 @@ class RetryingRateLimiter(AIORateLimiter):
 
 def default_rate_limiter() -> RetryingRateLimiter:
     """Telegram's documented limits: 30 messages/s overall, 20/min per group; 3 retries after a 429."""
-    return RetryingRateLimiter(max_retries=3)
+    return smooth_rate_limiter(OVERALL_PER_SECOND)
+
+
+OVERALL_PER_SECOND: Final = 30
+SLACK: Final = 0.5  # how many message slots a late sender may catch up
+
+
+def smooth_rate_limiter(
+    per_second: float, *, headroom: float = 0.97, group_max_rate: float = 20, **kwargs: Any
+) -> RetryingRateLimiter:
+    """PTB's limiter with the overall limit as a small bucket: messages evenly spaced, never a burst.
+
+    ``AIORateLimiter(overall_max_rate=30)`` is a leaky bucket of 30 that may send a burst of 30 and then
+    30/s, i.e. up to ~60 within one second. Here the bucket holds 1.5 messages and drips a little below
+    ``per_second`` (28.4/s for 30/s; 3 % below at high rates): messages are spaced evenly, a sender that is a
+    little late (event loop busy) may catch up by half a slot instead of losing it, and a window of one
+    second holds at most ``per_second - 1`` requests as sent – the one message of room absorbs jitter
+    between the client and the server. The per-group limit stays PTB's default (20 per minute).
+    """
+    kwargs.setdefault("max_retries", 3)
+    # A bucket of 1 + SLACK dripping at r lets at most 1 + floor(r + SLACK) messages into one second; keep that
+    # one message below per_second (room for jitter) and within the relative headroom at high rates.
+    drip = min(per_second * headroom, per_second - 1 - SLACK - 0.1)
+    return RetryingRateLimiter(
+        overall_max_rate=1 + SLACK,
+        overall_time_period=(1 + SLACK) / drip,
+        group_max_rate=group_max_rate,
+        **kwargs,
+    )
 
 
 # ------------------------------------------------------------------------------------------- application
@@ -173,8 +213,15 @@ def build_application(
         )
         await register_commands(app, settings)
         write_heartbeat(settings)  # initialised: alive (the job refreshes it every minute)
+        try:
+            schedule_announcements(app, handlers, settings)
+        except (sqlite3.Error, StorageError):
+            log.exception("Ankündigungen konnten nicht geplant/fortgesetzt werden")
 
     async def post_shutdown(app: App) -> None:
+        for task in list(handlers.tasks):
+            task.cancel()  # rows in flight stay `sending` and are reported `unknown` after the restart
+        handlers.close()
         store.close()
         log.info("faqbot beendet; Datenbank geschlossen")
 
@@ -197,6 +244,67 @@ def build_application(
     app.job_queue.run_repeating(prune_job(store, settings.retention_days), PRUNE_INTERVAL, first=60, name="prune")
     app.job_queue.run_repeating(heartbeat_job(settings), HEARTBEAT_INTERVAL, name="heartbeat")
     return app
+
+
+def schedule_announcements(app: App, handlers: FaqHandlers, settings: Settings) -> None:
+    """At start-up: rows left ``sending`` by a crash become ``unknown``; interrupted announcements resume;
+    milestones with ``announce_at`` (Europe/Berlin) are put on the job queue, past-due ones run now."""
+    assert app.job_queue is not None
+    outbox = handlers.outbox
+    in_doubt = outbox.recover()
+    if in_doubt:
+        log.warning("%d Ankündigungs-Zustellungen nach Neustart unklar (werden nicht erneut gesendet)", in_doubt)
+    for announcement_id in outbox.resumable():
+        app.job_queue.run_once(_resume_job(handlers, settings, announcement_id), 0, name=f"resume:{announcement_id}")
+    milestones = list(handlers.service.knowledge.milestones.values())
+    due, later = announce.due_milestones(milestones, outbox, dt.datetime.now(announce.BERLIN))
+    for milestone in due:
+        app.job_queue.run_once(_scheduled_job(handlers, settings, milestone.id), 0, name=f"announce:{milestone.id}")
+    for milestone, when in later:
+        app.job_queue.run_once(_scheduled_job(handlers, settings, milestone.id), when, name=f"announce:{milestone.id}")
+    if due or later:
+        log.info("Ankündigungen: %d fällig, %d geplant", len(due), len(later))
+
+
+async def _report_to_admins(app: App, settings: Settings, report: Report) -> None:
+    text = announce.report_text(report, "de")
+    for admin_id in sorted(settings.admin_ids):
+        try:
+            await app.bot.send_message(admin_id, text)
+        except TelegramError as exc:
+            log.info("Zustellbericht an Admin nicht sendbar: %s", exc)
+
+
+def _resume_job(
+    handlers: FaqHandlers, settings: Settings, announcement_id: int
+) -> Callable[[JobContext], Coroutine[Any, Any, None]]:
+    async def resume(context: JobContext) -> None:
+        report = handlers.outbox.report(announcement_id)
+        milestone = handlers.service.knowledge.milestones.get(report.milestone_id)
+        log.info("Ankündigung %d (%s) wird fortgesetzt", announcement_id, report.milestone_id)
+        report = await announce.deliver(
+            context.bot, handlers.outbox, announcement_id, milestone, concurrency=handlers.announce_concurrency
+        )
+        await _report_to_admins(context.application, settings, report)
+
+    return resume
+
+
+def _scheduled_job(
+    handlers: FaqHandlers, settings: Settings, milestone_id: str
+) -> Callable[[JobContext], Coroutine[Any, Any, None]]:
+    async def scheduled(context: JobContext) -> None:
+        milestone = handlers.service.knowledge.milestones.get(milestone_id)
+        if milestone is None or milestone.announce_at is None:
+            log.info("Geplante Ankündigung %s entfällt (nicht mehr in der Wissensbasis)", milestone_id)
+            return
+        report = await announce.announce_scheduled(
+            context.bot, handlers.outbox, milestone, concurrency=handlers.announce_concurrency
+        )
+        if report is not None:
+            await _report_to_admins(context.application, settings, report)
+
+    return scheduled
 
 
 def _commands(entries: tuple[tuple[str, Text], ...], lang: Lang) -> list[BotCommand]:

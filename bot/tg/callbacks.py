@@ -7,6 +7,7 @@ Grammar (``<ref>`` is an entry or topic id, or ``#`` + 12 hex digits of its SHA-
     e:<ref>                       show an entry's answer
     f:<+|->:<ref>[:<question>]    feedback 👍/👎 on an answer (question: the question_log row id)
     l:<de|en>                     set the user's language
+    a:<+|->:<ref>                 confirm (+) or cancel (-) the announcement of a milestone (admins)
 
 Anyone can send arbitrary callback data to a bot (with a modified client), so :func:`parse` accepts only
 exactly this grammar and returns ``None`` for anything else; resolving a ref against the knowledge
@@ -22,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal, TypeVar
 
-from bot.knowledge.model import Entry, Knowledge, Lang, Topic
+from bot.knowledge.model import Entry, Knowledge, Lang, Milestone, Topic
 
 MAX_BYTES: Final = 64
 MAX_PAGE: Final = 999
@@ -36,6 +37,7 @@ _TOPIC_RE: Final = re.compile(rf"t:({_REF}):({_PAGE})")
 _ENTRY_RE: Final = re.compile(rf"e:({_REF})")
 _FEEDBACK_RE: Final = re.compile(rf"f:([+-]):({_REF})(?::([1-9][0-9]{{0,17}}))?")
 _LANG_RE: Final = re.compile(r"l:(de|en)")
+_ANNOUNCE_RE: Final = re.compile(rf"a:([+-]):({_REF})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +68,13 @@ class SetLang:
     lang: Lang
 
 
-Action = ShowTopics | ShowTopic | ShowEntry | Feedback | SetLang
+@dataclass(frozen=True, slots=True)
+class Announce:
+    confirm: bool
+    milestone_ref: str
+
+
+Action = ShowTopics | ShowTopic | ShowEntry | Feedback | SetLang | Announce
 
 
 # ------------------------------------------------------------------------------------------------ encode
@@ -111,6 +119,10 @@ def lang(code: Lang) -> str:
     return _checked(f"l:{code}")
 
 
+def announce(confirm: bool, milestone_id: str) -> str:
+    return _checked(f"a:{'+' if confirm else '-'}:{ref(milestone_id)}")
+
+
 def _clamp(page: int) -> int:
     return max(0, min(MAX_PAGE, page))
 
@@ -133,10 +145,12 @@ def parse(data: object) -> Action | None:
         return ShowTopics(int(m.group(1)))
     if m := _LANG_RE.fullmatch(data):
         return SetLang("en" if m.group(1) == "en" else "de")
+    if m := _ANNOUNCE_RE.fullmatch(data):
+        return Announce(m.group(1) == "+", m.group(2))
     return None
 
 
-_T = TypeVar("_T", Entry, Topic)
+_T = TypeVar("_T", Entry, Topic, Milestone)
 
 
 def _resolve(items: Iterable[tuple[str, _T]], wanted: str) -> _T | None:
@@ -159,3 +173,10 @@ def resolve_topic(knowledge: Knowledge, topic_ref: str) -> Topic | None:
     if found is not None and ref(found.id) == topic_ref:
         return found
     return _resolve(knowledge.topics.items(), topic_ref) if topic_ref.startswith("#") else None
+
+
+def resolve_milestone(knowledge: Knowledge, milestone_ref: str) -> Milestone | None:
+    found = knowledge.milestones.get(milestone_ref)
+    if found is not None and ref(found.id) == milestone_ref:
+        return found
+    return _resolve(knowledge.milestones.items(), milestone_ref) if milestone_ref.startswith("#") else None

@@ -28,7 +28,7 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -44,12 +44,13 @@ from telegram.ext import (
 )
 
 from bot.answers import Reply
+from bot.broadcast import AlreadyAnnounced, BroadcastError, NothingToSend, Outbox, Report
 from bot.config import Settings
 from bot.knowledge.model import Entry, Lang
 from bot.service import FaqService
 from bot.storage import ChatType as LogChatType
 from bot.storage import Store
-from bot.tg import admin, policy, render
+from bot.tg import admin, announce, policy, render
 from bot.tg import callbacks as cb
 from bot.tg import texts as t
 
@@ -61,6 +62,8 @@ INLINE_RESULTS: Final = 5
 INLINE_CACHE_SECONDS: Final = 30
 MAX_REFUSED_CHATS: Final = 10_000
 STALE_QUERY_HINTS: Final = ("query is too old", "query id is invalid")
+GROUP_ADMIN_STATUSES: Final = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+PROGRESS_INTERVAL: Final = 3.0
 
 # Update types the bot asks Telegram for (edited messages and channel posts are received and ignored).
 ALLOWED_UPDATES: Final = (
@@ -91,6 +94,24 @@ class FaqHandlers:
         self.service = service
         self.store = store
         self._refused: set[int] = set()
+        self._outbox: Outbox | None = None
+        # announcement previews awaiting confirmation: (chat id, message id) → (admin user id, milestone id)
+        self._previews: dict[tuple[int, int], tuple[int, str]] = {}
+        self.announce_concurrency = announce.DEFAULT_CONCURRENCY
+        self.progress_interval = PROGRESS_INTERVAL
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def outbox(self) -> Outbox:
+        """The announcement outbox (own connection to the store's database file, opened on first use)."""
+        if self._outbox is None:
+            self._outbox = Outbox(self.store.path)
+        return self._outbox
+
+    def close(self) -> None:
+        if self._outbox is not None:
+            self._outbox.close()
+            self._outbox = None
 
     # ------------------------------------------------------------------------------------- registration
 
@@ -112,6 +133,9 @@ class FaqHandlers:
                 CommandHandler("reload", self.reload, filters=msg & private),
                 CommandHandler("stats", self.stats, filters=msg & private),
                 CommandHandler("unbeantwortet", self.unanswered, filters=msg & private),
+                CommandHandler(["abonnieren", "subscribe"], self.subscribe, filters=msg),
+                CommandHandler(["abbestellen", "unsubscribe"], self.unsubscribe, filters=msg),
+                CommandHandler(["ankuendigen", "announce"], self.announce, filters=msg & private),
                 MessageHandler(msg & filters.StatusUpdate.MIGRATE, self.migrate),
                 MessageHandler(msg & private & filters.COMMAND, self.unknown_command),
                 MessageHandler(msg & private & filters.TEXT, self.private_text),
@@ -398,16 +422,220 @@ class FaqHandlers:
             log.info("Abo von Gruppe %d nach %d umgezogen", message.chat.id, message.migrate_to_chat_id)
 
     async def my_chat_member(self, update: Update, context: Context) -> None:
-        """The bot left or was removed from a group: its subscription ends (nothing else is kept)."""
+        """The bot left or was removed from a group: its subscription ends (nothing else is kept).
+        The bot was added to a group: it introduces itself and explains /abonnieren."""
         change = update.my_chat_member
         if change is None:
             return
         status = change.new_chat_member.status
-        if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED) and change.chat.type != ChatType.PRIVATE:
+        old = change.old_chat_member.status
+        gone = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
+        if status in gone and change.chat.type != ChatType.PRIVATE:
             if self.store.unsubscribe(change.chat.id):
                 log.info("Bot hat Chat %d verlassen; Abo beendet", change.chat.id)
+            return
+        log.info("Bot-Mitgliedschaft in Chat %d: %s", change.chat.id, status)
+        if (
+            change.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+            and old in gone
+            and status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
+        ):
+            lang = policy.resolve_lang(None, change.from_user.language_code if change.from_user else None)
+            text = t.GROUP_WELCOME.get(lang).format(username=context.bot.username)
+            await context.bot.send_message(
+                change.chat.id,
+                html.escape(text, quote=False),
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+            )
+
+    # ------------------------------------------------------------------------------------ subscriptions
+
+    async def _may_manage_group(self, message: Message, user: User | None, context: Context) -> bool:
+        """Group administrators (creator/administrator, or anonymous admins writing as the group) and bot
+        admins may change a group's subscription."""
+        if message.sender_chat is not None and message.sender_chat.id == message.chat.id:
+            return True  # an anonymous group admin
+        if self._is_admin(user):
+            return True
+        if user is None or message.sender_chat is not None:
+            return False
+        try:
+            member = await context.bot.get_chat_member(message.chat.id, user.id)
+        except TelegramError as exc:
+            log.warning("Mitgliedsstatus in Chat %d nicht abfragbar: %s", message.chat.id, exc)
+            return False
+        return member.status in GROUP_ADMIN_STATUSES
+
+    def _milestone_tags(self) -> list[str]:
+        return sorted({tag.lower() for m in self.service.knowledge.milestones.values() for tag in m.tags})
+
+    async def subscribe(self, update: Update, context: Context) -> None:
+        """``/abonnieren [Thema …] [de|en]`` in a group: announcements for this group (admins only)."""
+        message = update.effective_message
+        if message is None:
+            return
+        user = update.effective_user
+        lang = self.ui_lang(user)
+        if message.chat.type == ChatType.PRIVATE:
+            await self.send_text(message, t.SUBSCRIBE_GROUPS_ONLY.get(lang))
+            return
+        if not await self._may_manage_group(message, user, context):
+            await self.send_text(message, t.SUBSCRIBE_ADMINS_ONLY.get(lang), quote=True)
+            return
+        known = self._milestone_tags()
+        group_lang = "de"
+        topics: list[str] = []
+        for arg in context.args or ():
+            word = arg.strip().lower().strip(",")
+            if word in ("de", "en"):
+                group_lang = word
+            elif word in known:
+                topics.append(word)
+            elif word:
+                notice = t.SUBSCRIBE_UNKNOWN_TOPIC.get(lang).format(topic=arg[:40], topics=", ".join(known) or "–")
+                await self.send_text(message, notice, quote=True)
+                return
+        chat = message.chat
+        if self.store.is_subscribed(chat.id):
+            self.store.unsubscribe(chat.id)  # re-subscribing replaces topics and language
+        self.store.subscribe(chat.id, chat.title or "", group_lang, topics)
+        log.info("Gruppe %d hat Ankündigungen abonniert (%d Themen)", chat.id, len(topics))
+        reply_lang: Lang = "en" if group_lang == "en" else "de"
+        shown = (
+            t.SUBSCRIBED_TOPICS.get(reply_lang).format(topics=", ".join(topics))
+            if topics
+            else t.SUBSCRIBED_ALL.get(reply_lang)
+        )
+        language = "English" if group_lang == "en" else "Deutsch"
+        await self.send_text(message, t.SUBSCRIBED.get(reply_lang).format(topics=shown, lang=language), quote=True)
+
+    async def unsubscribe(self, update: Update, context: Context) -> None:
+        """``/abbestellen`` in a group: no more announcements (admins only)."""
+        message = update.effective_message
+        if message is None:
+            return
+        user = update.effective_user
+        lang = self.ui_lang(user)
+        if message.chat.type == ChatType.PRIVATE:
+            await self.send_text(message, t.SUBSCRIBE_GROUPS_ONLY.get(lang))
+            return
+        if not await self._may_manage_group(message, user, context):
+            await self.send_text(message, t.SUBSCRIBE_ADMINS_ONLY.get(lang), quote=True)
+            return
+        if self.store.unsubscribe(message.chat.id):
+            log.info("Gruppe %d hat Ankündigungen abbestellt", message.chat.id)
+            await self.send_text(message, t.UNSUBSCRIBED.get(lang), quote=True)
         else:
-            log.info("Bot-Mitgliedschaft in Chat %d: %s", change.chat.id, status)
+            await self.send_text(message, t.NOT_SUBSCRIBED.get(lang), quote=True)
+
+    # ------------------------------------------------------------------------------------ announcements
+
+    async def announce(self, update: Update, context: Context) -> None:
+        """``/ankuendigen <milestone>`` (admins, private): preview and recipients, confirm/cancel buttons."""
+        message = await self._admin_message(update, "ankuendigen")
+        if message is None or update.effective_user is None:
+            return
+        lang = self.ui_lang(update.effective_user)
+        milestones = self.service.knowledge.milestones
+        ids = ", ".join(milestones) or "–"
+        wanted = (context.args or [""])[0].strip().lower()
+        if not wanted:
+            example = next(iter(milestones), "…")
+            await self.send_text(message, t.ANNOUNCE_USAGE.get(lang).format(example=example, ids=ids))
+            return
+        milestone = milestones.get(wanted)
+        if milestone is None:
+            await self.send_text(message, t.ANNOUNCE_UNKNOWN_MILESTONE.get(lang).format(id=wanted[:60], ids=ids))
+            return
+        plan = self.outbox.plan(milestone.id, milestone.tags)
+        if not plan.recipients:
+            await self.send_text(message, t.ANNOUNCE_NOBODY.get(lang).format(skipped=plan.already_reached))
+            return
+        parts = [html.escape(t.ANNOUNCE_PREVIEW.get(lang).format(count=len(plan.recipients)), quote=False)]
+        if plan.previous:
+            parts.append(html.escape(t.ANNOUNCE_AGAIN.get(lang).format(skipped=plan.already_reached), quote=False))
+        parts.append(announce.announcement_html(milestone, "de"))
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        t.BTN_ANNOUNCE_CONFIRM.get(lang), callback_data=cb.announce(True, milestone.id)
+                    ),
+                    InlineKeyboardButton(
+                        t.BTN_ANNOUNCE_CANCEL.get(lang), callback_data=cb.announce(False, milestone.id)
+                    ),
+                ]
+            ]
+        )
+        sent = await self.send_html(message, render.split_html("\n\n".join(parts)), keyboard)
+        if sent is not None:
+            self._previews[(sent.chat.id, sent.message_id)] = (update.effective_user.id, milestone.id)
+
+    async def _announce_pressed(self, query: CallbackQuery, message: Message | None, action: cb.Announce) -> None:
+        user = query.from_user
+        lang = self.ui_lang(user)
+        key = (message.chat.id, message.message_id) if message is not None else None
+        preview = self._previews.get(key) if key is not None else None
+        milestone = cb.resolve_milestone(self.service.knowledge, action.milestone_ref)
+        if preview is None or milestone is None or message is None or preview[1] != milestone.id:
+            await self._answer_query(query, t.CB_STALE.get(lang) if milestone is None else t.CB_INVALID.get(lang))
+            return
+        if preview[0] != user.id or not self._is_admin(user):
+            log.warning("Bestätigung einer Ankündigung abgelehnt für user_id=%s", user.id)
+            await self._answer_query(query, t.ANNOUNCE_NOT_YOURS.get(lang))
+            return
+        del self._previews[key]  # type: ignore[arg-type]
+        await self._answer_query(query)
+        if not action.confirm:
+            await self._edit_or_send(query, message, [html.escape(t.ANNOUNCE_CANCELLED.get(lang), quote=False)], None)
+            return
+        try:
+            announcement_id, _ = self.outbox.create(milestone.id, milestone.tags, "admin", force=True)
+        except NothingToSend:
+            await self._edit_or_send(query, message, [html.escape(t.ANNOUNCE_NOBODY.get(lang).format(skipped=0))], None)
+            return
+        except (AlreadyAnnounced, BroadcastError, sqlite3.Error):
+            log.exception("Ankündigung von %s nicht anlegbar", milestone.id)
+            await self._edit_or_send(query, message, [html.escape(t.SORRY_ERROR.get(lang), quote=False)], None)
+            return
+        log.info("Ankündigung %d (%s) von einem Admin bestätigt", announcement_id, milestone.id)
+        await self._edit_or_send(query, message, [html.escape(t.ANNOUNCE_STARTED.get(lang), quote=False)], None)
+        title = milestone.title.get(lang)
+
+        async def progress(report: Report) -> None:
+            done = not report.pending
+            text = announce.report_text(report, lang, title) if done else announce.progress_text(report, lang)
+            try:
+                await query.get_bot().edit_message_text(
+                    html.escape(text, quote=False), message.chat.id, message.message_id, parse_mode=ParseMode.HTML
+                )
+            except BadRequest as exc:
+                if not is_not_modified(exc):
+                    raise
+
+        async def run() -> None:
+            try:
+                await announce.deliver(
+                    query.get_bot(),
+                    self.outbox,
+                    announcement_id,
+                    milestone,
+                    concurrency=self.announce_concurrency,
+                    progress=progress,
+                    progress_interval=self.progress_interval,
+                )
+            except Exception:
+                log.exception("Ankündigung %d abgebrochen", announcement_id)
+
+        self.start_task(run())
+
+    def start_task(self, coro: Any) -> asyncio.Task[Any]:
+        """Run a background job (an announcement) and keep a reference until it ends."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
 
     async def ignored(self, update: Update, context: Context) -> None:
         """Updates the bot deliberately does not answer (group chatter, edits, channel posts, …)."""
@@ -438,6 +666,9 @@ class FaqHandlers:
             await self._answer_query(query, t.CB_INVALID.get(lang))
             return
         knowledge = self.service.knowledge
+        if isinstance(action, cb.Announce):
+            await self._announce_pressed(query, message, action)
+            return
         if isinstance(action, cb.SetLang):
             self.store.set_lang(user.id, action.lang)
             await self._answer_query(query, t.LANG_TOAST.get(action.lang))
@@ -630,8 +861,16 @@ class FaqHandlers:
         """Log every error (the redacting log filter keeps the token out) and never raise."""
         error = context.error
         where = _describe(update)
+        chat = update.effective_chat if isinstance(update, Update) else None
         if isinstance(error, Forbidden):
             log.info("Telegram verweigert das Senden (%s): %s", where, error.message)
+            if chat is not None and chat.type != ChatType.PRIVATE and self.store.unsubscribe(chat.id):
+                log.info("Kein Zugang mehr zu Chat %d; Abo beendet", chat.id)
+            return
+        if isinstance(error, ChatMigrated):
+            log.info("Chat ist jetzt eine Supergruppe (%s)", where)
+            if chat is not None and self.store.move_subscription(chat.id, int(error.new_chat_id)):
+                log.info("Abo von Gruppe %d nach %d umgezogen", chat.id, error.new_chat_id)
             return
         if isinstance(error, RetryAfter):
             log.warning("Telegram-Flood-Limit trotz Wiederholungen (%s): %s", where, error)

@@ -49,8 +49,10 @@ HELP = Text(
     "My answers come from checked sources; every answer names its source and its date.",
 )
 ADMIN_HELP = Text(
-    "Redaktion: /reload (Wissensbasis neu laden), /stats [Tage], /unbeantwortet [Tage]",
-    "Editors: /reload (reload the knowledge), /stats [days], /unbeantwortet [days]",
+    "Redaktion: /reload (Wissensbasis neu laden), /stats [Tage], /unbeantwortet [Tage], "
+    "/ankuendigen <Meilenstein> (an abonnierte Gruppen)",
+    "Editors: /reload (reload the knowledge), /stats [days], /unbeantwortet [days], "
+    "/ankuendigen <milestone> (to subscribed groups)",
 )
 
 # ---------------------------------------------------------------------------------------------- questions
@@ -245,9 +247,104 @@ GROUP_COMMANDS: tuple[tuple[str, Text], ...] = (
     ("themen", Text("Alle Themen durchsehen", "Browse all topics")),
     ("meilensteine", Text("Zeitplan mit aktuellem Stand", "Timeline with current status")),
     ("hilfe", Text("Hilfe und Übersicht", "Help and overview")),
+    ("abonnieren", Text("Ankündigungen abonnieren (Gruppen-Admins)", "Subscribe to announcements (group admins)")),
+    ("abbestellen", Text("Ankündigungen abbestellen (Gruppen-Admins)", "Unsubscribe (group admins)")),
 )
 ADMIN_COMMANDS: tuple[tuple[str, Text], ...] = (
     ("reload", Text("Redaktion: Wissensbasis neu laden", "Editors: reload the knowledge")),
     ("stats", Text("Redaktion: Statistik", "Editors: statistics")),
     ("unbeantwortet", Text("Redaktion: unbeantwortete Fragen", "Editors: unanswered questions")),
+    ("ankuendigen", Text("Redaktion: Meilenstein ankündigen", "Editors: announce a milestone")),
 )
+
+# ------------------------------------------------------------------------------- group subscriptions
+
+GROUP_WELCOME = Text(
+    "Hallo! Ich bin der FAQ-Bot der Stadtverwaltung Konstanz zur Neuorganisation rund um das neue Amt für "
+    "Digitalisierung. Fragen Sie mich hier mit /frage <Ihre Frage> oder @{username} <Ihre Frage>.\n\n"
+    "Ankündigungen: Mit /abonnieren erhält diese Gruppe eine Nachricht, wenn ein Meilenstein der "
+    "Neuorganisation erreicht ist (nur für Administratoren der Gruppe; z. B. /abonnieren schul-it für ein "
+    "Thema, /abonnieren en für Englisch). /abbestellen beendet das Abo.",
+    "Hello! I'm the FAQ bot of the City of Konstanz about the reorganisation around the new Office for "
+    "Digitalisation. Ask me here with /frage <your question> or @{username} <your question>.\n\n"
+    "Announcements: with /abonnieren this group gets a message when a milestone of the reorganisation is "
+    "reached (group administrators only; e.g. /abonnieren schul-it for one topic, /abonnieren en for English). "
+    "/abbestellen ends the subscription.",
+)
+SUBSCRIBE_GROUPS_ONLY = Text(
+    "Ankündigungen können Gruppen abonnieren: Fügen Sie mich einer Gruppe hinzu und senden Sie dort /abonnieren.",
+    "Groups can subscribe to announcements: add me to a group and send /abonnieren there.",
+)
+SUBSCRIBE_ADMINS_ONLY = Text(
+    "Das Abo dieser Gruppe können nur ihre Administratoren ändern. Bitte fragen Sie eine Administratorin "
+    "oder einen Administrator der Gruppe.",
+    "Only the group's administrators can change its subscription. Please ask one of the group's administrators.",
+)
+SUBSCRIBED = Text(
+    "Abonniert: Diese Gruppe erhält die Ankündigungen zu Meilensteinen der Neuorganisation ({topics}; "
+    "Sprache: {lang}). /abbestellen beendet das Abo.",
+    "Subscribed: this group receives the announcements about milestones of the reorganisation ({topics}; "
+    "language: {lang}). /abbestellen ends the subscription.",
+)
+SUBSCRIBED_ALL = Text("alle Themen", "all topics")
+SUBSCRIBED_TOPICS = Text("Themen: {topics}", "topics: {topics}")
+SUBSCRIBE_UNKNOWN_TOPIC = Text(
+    "Das Thema „{topic}“ kenne ich nicht. Mögliche Themen: {topics}. Ohne Thema gibt es alle Ankündigungen.",
+    "I don't know the topic “{topic}”. Possible topics: {topics}. Without a topic you get all announcements.",
+)
+UNSUBSCRIBED = Text(
+    "Abo beendet: Diese Gruppe erhält keine Ankündigungen mehr. /abonnieren startet es wieder.",
+    "Subscription ended: this group no longer receives announcements. /abonnieren starts it again.",
+)
+NOT_SUBSCRIBED = Text("Diese Gruppe hat keine Ankündigungen abonniert.", "This group is not subscribed.")
+
+# -------------------------------------------------------------------------------------- announcements
+
+ANNOUNCE_STATUS = Text("Stand", "Status")
+ANNOUNCE_USAGE = Text(
+    "Bitte die Kennung eines Meilensteins angeben, z. B. /ankuendigen {example}. Meilensteine: {ids}",
+    "Please give a milestone id, e.g. /ankuendigen {example}. Milestones: {ids}",
+)
+ANNOUNCE_UNKNOWN_MILESTONE = Text(
+    "Den Meilenstein „{id}“ gibt es nicht. Meilensteine: {ids}",
+    "There is no milestone “{id}”. Milestones: {ids}",
+)
+ANNOUNCE_PREVIEW = Text(
+    "Vorschau – diese Nachricht geht an {count} Gruppe(n):",
+    "Preview – this message goes to {count} group(s):",
+)
+ANNOUNCE_AGAIN = Text(
+    "Achtung: Dieser Meilenstein wurde schon angekündigt. Bestätigen sendet ihn nur an Gruppen, die ihn noch "
+    "nicht erhalten haben ({skipped} übersprungen).",
+    "Note: this milestone was announced before. Confirming sends it only to groups that have not received it "
+    "yet ({skipped} skipped).",
+)
+ANNOUNCE_NOBODY = Text(
+    "Keine abonnierte Gruppe würde diese Ankündigung erhalten ({skipped} haben sie schon).",
+    "No subscribed group would receive this announcement ({skipped} already have it).",
+)
+ANNOUNCE_CANCELLED = Text("Ankündigung abgebrochen – nichts gesendet.", "Announcement cancelled – nothing sent.")
+ANNOUNCE_NOT_YOURS = Text(
+    "Nur wer die Ankündigung vorbereitet hat, kann sie bestätigen.",
+    "Only the person who prepared the announcement can confirm it.",
+)
+ANNOUNCE_STARTED = Text("Wird gesendet …", "Sending …")
+ANNOUNCE_PROGRESS = Text(
+    "Wird gesendet: {done} von {total} ({sent} gesendet, {failed} nicht zustellbar)",
+    "Sending: {done} of {total} ({sent} sent, {failed} undeliverable)",
+)
+ANNOUNCE_REPORT = Text(
+    "Zustellbericht Ankündigung #{id} – {milestone}", "Delivery report announcement #{id} – {milestone}"
+)
+ANNOUNCE_COUNTS = Text(
+    "{total} Gruppen: {sent} gesendet, {failed} fehlgeschlagen, {removed} entfernt (Bot nicht mehr in der "
+    "Gruppe), {unknown} unklar, {pending} offen",
+    "{total} groups: {sent} sent, {failed} failed, {removed} removed (bot no longer in the group), "
+    "{unknown} unknown, {pending} pending",
+)
+ANNOUNCE_UNKNOWN = Text(
+    "Unklar (vielleicht zugestellt, wird nicht erneut gesendet): {chats}",
+    "Unknown (maybe delivered, not sent again): {chats}",
+)
+BTN_ANNOUNCE_CONFIRM = Text("📣 Jetzt senden", "📣 Send now")
+BTN_ANNOUNCE_CANCEL = Text("Abbrechen", "Cancel")

@@ -1,0 +1,138 @@
+"""Send rate of a milestone announcement vs. the configured rate limit (goal: ≥ 90 % of it, never above).
+
+Run: .venv/bin/python benchmarks/bench_broadcast.py [--groups 600] [--rate 30] [--latency 0.05] [--rounds 3]
+
+The fake Bot API (tests/support/fake_bot_api.py) runs in a child process and answers every sendMessage after
+``--latency`` seconds (Telegram itself takes ~50–300 ms); this process runs the real sender
+(:func:`bot.tg.announce.deliver`, the outbox in SQLite with ``synchronous = FULL``, the bot's
+:class:`~bot.tg.app.RetryingRateLimiter` as configured by :func:`bot.tg.app.smooth_rate_limiter`) against N
+subscribed groups. Reported per round: the achieved rate (messages from the first to the last arrival at the
+fake, divided by that time), the most messages the fake saw within any 1-second window, and the per-group
+maximum. ``--rate 30`` is Telegram's real limit and the bot's production setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import multiprocessing as mp
+import statistics
+import sys
+import tempfile
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _fake_process(conn: Connection, latency: float) -> None:
+    asyncio.run(_fake_main(conn, latency))
+
+
+async def _fake_main(conn: Connection, latency: float) -> None:
+    from tests.support.fake_bot_api import FakeBotApi, Fault
+
+    slow = Fault("latency", delay=latency, process_after_delay=True) if latency > 0 else None
+    async with FakeBotApi() as fake:
+        fake.fault_plan(lambda method, params: slow if method == "sendMessage" else None)
+        conn.send(fake.base_url)
+        loop = asyncio.get_running_loop()
+        while True:
+            command = await loop.run_in_executor(None, conn.recv)
+            if command == "stats":
+                times = fake.send_times(successful_only=True)
+                conn.send(
+                    {
+                        "sent": len(times),
+                        "span": (times[-1] - times[0]) if len(times) > 1 else 0.0,
+                        "max_1s": fake.max_rate_global(1.0),
+                        "max_group_60s": fake.max_rate_per_chat(60.0),
+                        "rejections": len(fake.rejections),
+                    }
+                )
+                fake.clear()
+            else:
+                return
+
+
+async def _round(base_url: str, groups: int, rate: float, concurrency: int, tmp: Path) -> float:
+    from telegram.ext import ApplicationBuilder
+
+    from bot.broadcast import Outbox
+    from bot.service import FaqService
+    from bot.storage import Store
+    from bot.tg.announce import deliver
+    from bot.tg.app import smooth_rate_limiter
+    from tests.support.fake_bot_api import TOKEN
+
+    db = tmp / "faqbot.sqlite3"
+    db.unlink(missing_ok=True)
+    with Store.open(db) as store:
+        for i in range(groups):
+            store.subscribe(-100_000 - i, f"Gruppe {i}")
+    milestone = FaqService.from_directory(ROOT / "knowledge").knowledge.milestones["schul-it-wechsel"]
+    app = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(base_url)
+        .rate_limiter(smooth_rate_limiter(rate))
+        .updater(None)
+        .connection_pool_size(64)
+        .build()
+    )
+    with Outbox(db) as outbox:
+        aid, _ = outbox.create(milestone.id, milestone.tags, "cli")
+        async with app:
+            started = time.perf_counter()
+            report = await deliver(app.bot, outbox, aid, milestone, concurrency=concurrency)
+            elapsed = time.perf_counter() - started
+    assert report.sent == groups, report
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--groups", type=int, default=600)
+    parser.add_argument("--rate", type=float, default=30.0, help="configured overall limit, messages/s")
+    parser.add_argument("--latency", type=float, default=0.05, help="fake Bot API answer delay, seconds")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    parent, child = mp.Pipe()
+    fake = mp.get_context("spawn").Process(target=_fake_process, args=(child, args.latency), daemon=True)
+    fake.start()
+    base_url = parent.recv()
+    rates: list[float] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for n in range(1, args.rounds + 1):
+                elapsed = asyncio.run(_round(base_url, args.groups, args.rate, args.concurrency, Path(tmp)))
+                parent.send("stats")
+                stats = parent.recv()
+                achieved = (stats["sent"] - 1) / stats["span"] if stats["span"] else float("nan")
+                rates.append(achieved)
+                print(
+                    f"round {n}: {stats['sent']} messages in {elapsed:.1f} s; achieved {achieved:.1f} msg/s"
+                    f" = {100 * achieved / args.rate:.1f} % of {args.rate:g}/s; max in any 1 s window:"
+                    f" {stats['max_1s']}; max per group in 60 s: {stats['max_group_60s']};"
+                    f" rejections: {stats['rejections']}"
+                )
+    finally:
+        parent.send("stop")
+        fake.join(5)
+    median = statistics.median(rates)
+    print(
+        f"median achieved rate: {median:.1f} msg/s = {100 * median / args.rate:.1f} % of the configured"
+        f" {args.rate:g}/s (goal ≥ 90 %, never above)"
+    )
+    flags = f"--groups {args.groups} --rate {args.rate:g} --latency {args.latency:g} --rounds {args.rounds}"
+    print(f"command: .venv/bin/python benchmarks/bench_broadcast.py {flags}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
