@@ -90,10 +90,11 @@ class Renderer:
 
     def reply(self, match: Match) -> Reply:
         k = self.knowledge
-        if match.status == "answer" and match.entry_id in k.entries:
-            return self.entry(k.entries[match.entry_id], match.lang, match.score)
-        if match.status == "smalltalk" and match.entry_id in k.smalltalk:
-            body = k.smalltalk[match.entry_id].answer.get(match.lang)
+        entry_id = match.entry_id or ""
+        if match.status == "answer" and entry_id in k.entries:
+            return self.entry(k.entries[entry_id], match.lang, match.score)
+        if match.status == "smalltalk" and entry_id in k.smalltalk:
+            body = k.smalltalk[entry_id].answer.get(match.lang)
             return Reply("smalltalk", match.lang, match.entry_id, match.score, body=body)
         if match.status == "clarify":
             options = tuple(

@@ -237,7 +237,7 @@ class ChatSession:
         elif command in ("/sprache", "/language"):
             choice = rest.strip().lower()
             if choice in LANGS:
-                self.lang = self.forced_lang = choice  # type: ignore[assignment]
+                self.lang = self.forced_lang = choice
                 self.say("Sprache: Deutsch" if choice == "de" else "Language: English")
             else:
                 self.say("/sprache de  oder  /sprache en")

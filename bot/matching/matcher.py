@@ -136,8 +136,8 @@ class Matcher:
         answer_terms: dict[str, set[str]] = {}
         for entry in knowledge.entries.values():
             bag: set[str] = set()
-            for lang in ("de", "en"):
-                bag.update(terms(entry.answer.get(lang), lang, self.synonyms))  # type: ignore[arg-type]
+            for lang in LANGS:
+                bag.update(terms(entry.answer.get(lang), lang, self.synonyms))
             answer_terms[entry.id] = bag - entry_terms[entry.id]
         n = max(len(entry_terms), 1)
         df: dict[str, int] = defaultdict(int)
@@ -159,11 +159,11 @@ class Matcher:
         for p in self._phrasings:
             for term in p.weights:
                 uses[(p.entry_id, term)] += 1
-        t = self.thresholds
+        settings = self.thresholds
 
         def support(entry_id: str, term: str) -> float:
-            share = min(uses[(entry_id, term)] / t.key_term_uses, 1.0)
-            return t.incidental_credit + (1.0 - t.incidental_credit) * share
+            share = min(uses[(entry_id, term)] / settings.key_term_uses, 1.0)
+            return settings.incidental_credit + (1.0 - settings.incidental_credit) * share
 
         self._support: dict[tuple[str, str], float] = {key: support(*key) for key in uses}
         # Inverted indexes: term → (phrasing, weight, support, entry) and term → (entry, credit of its vocabulary).
@@ -310,10 +310,10 @@ class Matcher:
                         covered_p[i] += weight * q.similarity
                 continue
             for i in covered_q:
-                weight = phrasings[i].weights.get(q.term)
-                if weight is not None:
+                found = phrasings[i].weights.get(q.term)
+                if found is not None:
                     covered_q[i] += q.weight * q.similarity * self._support[(phrasings[i].entry_id, q.term)]
-                    covered_p[i] += weight * q.similarity
+                    covered_p[i] += found * q.similarity
 
         # Known words that belong to other entries ("KGSt" in "Wann wurde die KGSt gegründet?") say the question
         # is about something else: they weigh ``foreign_factor`` times in the entry's question total.
@@ -356,17 +356,17 @@ class Matcher:
         if unmatched <= 0.0:
             return 1.0
         scale = self._max_idf
-        return matched / (matched + scale * (unmatched / scale) ** self.thresholds.unmatched_exponent)
+        return float(matched / (matched + scale * (unmatched / scale) ** self.thresholds.unmatched_exponent))
 
     def _phrasing_score(self, coverage_q: float, coverage_p: float) -> float:
         """How well one phrasing fits: share of the question it covers and share of the phrasing covered."""
         t = self.thresholds
-        return min(coverage_q, 1.0) ** t.query_exponent * min(coverage_p, 1.0) ** t.phrasing_exponent
+        return float(min(coverage_q, 1.0) ** t.query_exponent * min(coverage_p, 1.0) ** t.phrasing_exponent)
 
     def _combine(self, phrasing_score: float, bag_cover: float) -> float:
         """The entry's score from its best phrasing and the share of the question its vocabulary explains."""
         t = self.thresholds
-        return (1 - t.bag_share) * phrasing_score + t.bag_share * min(bag_cover, 1.0) ** 1.5
+        return float((1 - t.bag_share) * phrasing_score + t.bag_share * min(bag_cover, 1.0) ** 1.5)
 
     def explain(self, question: str, lang: Lang | None = None) -> dict[str, object]:
         """The question's terms and how each resolved: for debugging and ``faqbot ask --explain``."""
