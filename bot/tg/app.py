@@ -41,10 +41,12 @@ JobContext = _CallbackContext[Any, Any, Any, Any]
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
 EXIT_INVALID: Final = 2
-# Concurrent updates: Telegram allows ~30 messages/s; at ~100 ms per API call 16 in flight are plenty, and
-# fewer connections keep httpx's pool cheap (measured: 8–16 beat 32–128 on loopback).
-DEFAULT_CONCURRENCY: Final = 16
-DEFAULT_POOL_SIZE: Final = 32
+# Concurrent updates: Telegram allows ~30 messages/s; at ~100 ms per API call 8 in flight already allow ~80/s.
+# httpcore scans every pooled connection on each request, so a small pool is cheaper: 16 connections cover the
+# 8 updates plus the 8 announcement workers (bench_telegram.py, 3000 updates × 3: concurrency 16 / pool 32
+# 297 updates/s, 8 / 16 344 updates/s).
+DEFAULT_CONCURRENCY: Final = 8
+DEFAULT_POOL_SIZE: Final = 16
 PRUNE_INTERVAL: Final = dt.timedelta(days=1)
 HEARTBEAT_INTERVAL: Final = dt.timedelta(seconds=60)
 
