@@ -470,19 +470,30 @@ class FaqHandlers:
     def _milestone_tags(self) -> list[str]:
         return sorted({tag.lower() for m in self.service.knowledge.milestones.values() for tag in m.tags})
 
-    async def subscribe(self, update: Update, context: Context) -> None:
-        """``/abonnieren [Thema …] [de|en]`` in a group: announcements for this group (admins only)."""
+    async def _managed_group_message(self, update: Update, context: Context) -> tuple[Message, Lang] | None:
+        """The group message of a subscription command, if its sender may manage the group's subscription.
+
+        Private chats and group members who are not administrators get a polite refusal (None is returned).
+        """
         message = update.effective_message
         if message is None:
-            return
+            return None
         user = update.effective_user
         lang = self.ui_lang(user)
         if message.chat.type == ChatType.PRIVATE:
             await self.send_text(message, t.SUBSCRIBE_GROUPS_ONLY.get(lang))
-            return
+            return None
         if not await self._may_manage_group(message, user, context):
             await self.send_text(message, t.SUBSCRIBE_ADMINS_ONLY.get(lang), quote=True)
+            return None
+        return message, lang
+
+    async def subscribe(self, update: Update, context: Context) -> None:
+        """``/abonnieren [Thema …] [de|en]`` in a group: announcements for this group (admins only)."""
+        managed = await self._managed_group_message(update, context)
+        if managed is None:
             return
+        message, lang = managed
         known = self._milestone_tags()
         group_lang = "de"
         topics: list[str] = []
@@ -512,17 +523,10 @@ class FaqHandlers:
 
     async def unsubscribe(self, update: Update, context: Context) -> None:
         """``/abbestellen`` in a group: no more announcements (admins only)."""
-        message = update.effective_message
-        if message is None:
+        managed = await self._managed_group_message(update, context)
+        if managed is None:
             return
-        user = update.effective_user
-        lang = self.ui_lang(user)
-        if message.chat.type == ChatType.PRIVATE:
-            await self.send_text(message, t.SUBSCRIBE_GROUPS_ONLY.get(lang))
-            return
-        if not await self._may_manage_group(message, user, context):
-            await self.send_text(message, t.SUBSCRIBE_ADMINS_ONLY.get(lang), quote=True)
-            return
+        message, lang = managed
         if self.store.unsubscribe(message.chat.id):
             log.info("Gruppe %d hat Ankündigungen abbestellt", message.chat.id)
             await self.send_text(message, t.UNSUBSCRIBED.get(lang), quote=True)
