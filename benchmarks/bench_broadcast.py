@@ -130,6 +130,8 @@ def main() -> int:
         f" {args.rate:g}/s (goal ≥ 90 %, never above)"
     )
     flags = f"--groups {args.groups} --rate {args.rate:g} --latency {args.latency:g} --rounds {args.rounds}"
+    if args.concurrency != 8:
+        flags += f" --concurrency {args.concurrency}"
     print(f"command: .venv/bin/python benchmarks/bench_broadcast.py {flags}")
     return 0
 

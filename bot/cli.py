@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from bot import texts
 from bot.answers import Option, Reply
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import LANGS, Lang
@@ -147,8 +148,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def _with_numbers(reply: Reply) -> str:
     text = reply.plain()
     if reply.related:
-        from bot import texts
-
         lines = [f"{texts.RELATED.get(reply.lang)}:"] + [f"  {i}. {o.label}" for i, o in enumerate(reply.related, 1)]
         text += "\n\n" + "\n".join(lines)
     return text
@@ -208,8 +207,6 @@ class ChatSession:
         self.options = list(reply.options or reply.related)
         self.say(_with_numbers(reply) if reply.status != "clarify" else reply.plain())
         if reply.status == "clarify":
-            from bot import texts
-
             self.say(texts.CLARIFY_PICK.get(reply.lang))
 
     def _show_entry(self, entry_id: str) -> None:

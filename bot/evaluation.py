@@ -13,7 +13,7 @@ An item is ``{q: question, expect: entry id | smalltalk | null, kind: ...}``. De
 from __future__ import annotations
 
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,10 +169,3 @@ def evaluate(items: Iterable[EvalItem], match: Callable[[str, Lang | None], Matc
         result = match(item.question, None)
         report.outcomes.append(Outcome(item, result, time.perf_counter() - started))
     return report
-
-
-def misses_by_kind(report: Report) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for o in report.misses():
-        out[o.item.kind] += 1
-    return dict(out)

@@ -40,13 +40,25 @@ def test_ask_json_stdin_contract() -> None:
     assert smalltalk["status"] == "smalltalk" and smalltalk["id"] is None
 
 
-def test_ask_json_clarify_suggestions(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["ask", "--json", "Ausschreibung", "Stelle"]) == 0
-    row = json.loads(capsys.readouterr().out)
-    if row["status"] == "clarify":
-        assert 1 <= len(row["suggestions"]) <= 3
-        for s in row["suggestions"]:
-            assert s["id"] and s["question"] and "Stand" in s["answer"]
+AMBIGUOUS_KNOWLEDGE = """
+topics: [{id: t, title: T}]
+entries:
+  - {id: a, topic: t, questions: {de: ['Wann beginnt die Ausschreibung der Stelle?']}, answer: {de: Anfang.},
+     sources: [{url: 'https://example.org', title: x}], as_of: 2022-06-24}
+  - {id: b, topic: t, questions: {de: ['Wann endet die Ausschreibung der Stelle?']}, answer: {de: Ende.},
+     sources: [{url: 'https://example.org', title: x}], as_of: 2022-06-24}
+"""
+
+
+def test_ask_json_clarify_suggestions(tmp_path: Path) -> None:
+    (tmp_path / "k.yaml").write_text(AMBIGUOUS_KNOWLEDGE, encoding="utf-8")
+    proc = run_cli("--knowledge", str(tmp_path), "ask", "--json", "Ausschreibung der Stelle")
+    assert proc.returncode == 0, proc.stderr
+    row = json.loads(proc.stdout)
+    assert row["status"] == "clarify" and row["id"] is None
+    assert {s["id"] for s in row["suggestions"]} == {"a", "b"}
+    for s in row["suggestions"]:
+        assert s["question"] and "Stand: 24.06.2022" in s["answer"]
 
 
 def test_ask_lang_override(capsys: pytest.CaptureFixture[str]) -> None:

@@ -368,21 +368,6 @@ class Matcher:
         t = self.thresholds
         return float((1 - t.bag_share) * phrasing_score + t.bag_share * min(bag_cover, 1.0) ** 1.5)
 
-    def explain(self, question: str, lang: Lang | None = None) -> dict[str, object]:
-        """The question's terms and how each resolved: for debugging and ``faqbot ask --explain``."""
-        lang = lang or detect_language(question)
-        return {
-            "terms": [
-                {"term": q.term or None, "similarity": q.similarity, "weight": round(q.weight, 3)}
-                for q in self._query_terms(question, lang)
-            ],
-            "candidates": [c.__dict__ if hasattr(c, "__dict__") else c for c in self.rank(question, lang)[:5]],
-        }
-
-    @property
-    def vocabulary_size(self) -> int:
-        return len(self._vocab)
-
     # -- internals --------------------------------------------------------------------------------------------
     def _query_terms(self, question: str, lang: Lang, *, skip_smalltalk: bool = False) -> list[_QueryTerm]:
         """The question's terms resolved against the index; unknown words keep a weight of their own.
