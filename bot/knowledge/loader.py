@@ -270,6 +270,8 @@ def _read_entry(r: _Reader, node: Node, path: str) -> Entry | None:
         owner=owner,
         review_by=review_by,
         file=r.file,
+        line=line_of(node),
+        question_lines=_item_lines(f["questions"], questions),
     )
 
 
@@ -284,7 +286,7 @@ def _read_fact(r: _Reader, node: Node, path: str) -> Fact | None:
     review_by = r.date(n, _join(path, "review_by")) if (n := f.get("review_by")) else None
     if name is None or value is None or not sources or as_of is None:
         return None
-    return Fact(name, value, sources, as_of, review_by, r.file)
+    return Fact(name, value, sources, as_of, review_by, r.file, line_of(node))
 
 
 def _read_milestone(r: _Reader, node: Node, path: str) -> Milestone | None:
@@ -311,7 +313,7 @@ def _read_milestone(r: _Reader, node: Node, path: str) -> Milestone | None:
     announce_at = r.datetime(n, _join(path, "announce_at")) if (n := f.get("announce_at")) else None
     if mid is None or title is None or status is None or text is None or as_of is None or not sources:
         return None
-    return Milestone(mid, title, status, text, sources, as_of, date, when, tags, announce_at, r.file)
+    return Milestone(mid, title, status, text, sources, as_of, date, when, tags, announce_at, r.file, line_of(node))
 
 
 def _read_synonyms(r: _Reader, node: Node, path: str) -> tuple[str, ...] | None:
@@ -565,6 +567,18 @@ def _unique(
             continue
         out[k] = item
     return out
+
+
+def _item_lines(node: Node, phrasings: Mapping[Lang, tuple[str, ...]]) -> dict[Lang, tuple[int, ...]]:
+    """The line of each phrasing under ``questions`` (the list's own line where items cannot be told apart)."""
+    lines: dict[Lang, tuple[int, ...]] = {}
+    for lang, texts in phrasings.items():
+        child = _child(node, lang)
+        if isinstance(child, SequenceNode) and len(child.value) == len(texts):
+            lines[lang] = tuple(line_of(item) for item in child.value)
+        else:
+            lines[lang] = (line_of(child or node),) * len(texts)
+    return lines
 
 
 def _child(node: Node, key: str) -> Node | None:

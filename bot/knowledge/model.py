@@ -57,6 +57,8 @@ class Entry:
     owner: str | None = None
     review_by: dt.date | None = None
     file: str = ""
+    line: int = 0  # where the entry starts in ``file`` (0: unknown, e.g. built in code)
+    question_lines: Mapping[Lang, tuple[int, ...]] = field(default_factory=dict)  # line of each phrasing
 
     def title(self, lang: Lang) -> str:
         """The entry's first phrasing in ``lang`` (German if there is none): used on buttons and lists."""
@@ -74,6 +76,7 @@ class Fact:
     as_of: dt.date
     review_by: dt.date | None = None
     file: str = ""
+    line: int = 0
 
 
 class MilestoneStatus(enum.StrEnum):
@@ -104,6 +107,7 @@ class Milestone:
     tags: tuple[str, ...] = ()
     announce_at: dt.datetime | None = None
     file: str = ""
+    line: int = 0
 
 
 @dataclass(frozen=True, slots=True)
