@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from telegram.ext import AIORateLimiter
 
 from bot.broadcast import Outbox
 from bot.config import Settings
@@ -19,7 +20,7 @@ from bot.storage import Store
 from bot.tg import announce
 from bot.tg import callbacks as cb
 from bot.tg import texts as t
-from bot.tg.app import build_application, smooth_rate_limiter
+from bot.tg.app import build_application, smooth_bucket, smooth_rate_limiter
 from tests.support import updates as U
 from tests.support.fake_bot_api import TOKEN, FakeBotApi, Fault
 from tests.test_tg_harness import ADMIN_ID, GROUP_ID, KNOWLEDGE_DIR, USER_ID, callback_data, copy_knowledge, running_bot
@@ -82,9 +83,8 @@ async def test_broadcast_to_1000_groups_with_faults(tmp_path: Path) -> None:
         store = Store.open(settings.db_path)
         for i, chat in enumerate(groups):
             store.subscribe(chat, f"Gruppe {i}", "en" if i % 10 == 0 else "de")
-        # 10 % headroom: when PTB's pause after a 429 ends, the requests that got their slot during the pause
-        # go out at once (at most the sender's 16 workers), on top of the evenly spaced ones.
-        limiter = smooth_rate_limiter(RATE, headroom=0.9, backoff=0.05)
+        # The default headroom: requests wait out a 429 pause before they take a slot, so no burst follows it.
+        limiter = smooth_rate_limiter(RATE, backoff=0.05)
         app = build_application(settings, service, store, builder=fake.app_builder(), rate_limiter=limiter)
         fake.fault_plan(plan)
         milestone = service.knowledge.milestones[MILESTONE]
@@ -141,6 +141,47 @@ async def test_broadcast_to_1000_groups_with_faults(tmp_path: Path) -> None:
         finally:
             outbox.close()
             store.close()
+
+
+@pytest.mark.parametrize("limiter_kind", ["ours", "ptb"])
+async def test_no_burst_when_a_429_pause_ends(limiter_kind: str) -> None:
+    """12 senders, 20 messages/s, a 429 (retry_after 1) on the 6th message: the pause must not end in a burst.
+
+    PTB's own ``AIORateLimiter`` (same buckets) is the control: its requests take their slot before waiting
+    out the pause, so all 12 senders fire together when it ends and one second holds more than 20 sends."""
+    rate, senders, messages = 20, 12, 80
+    if limiter_kind == "ours":
+        limiter: AIORateLimiter = smooth_rate_limiter(rate)
+    else:
+        max_rate, time_period = smooth_bucket(rate)
+        limiter = AIORateLimiter(overall_max_rate=max_rate, overall_time_period=time_period, max_retries=3)
+    attempts: Counter[int] = Counter()
+
+    def plan(method: str, params: JSON) -> Fault | None:
+        if method != "sendMessage":
+            return None
+        chat = int(params["chat_id"])
+        attempts[chat] += 1
+        return Fault.retry_after(1) if chat == 6 and attempts[chat] == 1 else None
+
+    async with FakeBotApi() as fake:
+        fake.fault_plan(plan)
+        app = fake.app_builder().rate_limiter(limiter).build()
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for chat in range(1, messages + 1):
+            queue.put_nowait(chat)
+
+        async def sender() -> None:
+            while not queue.empty():
+                await app.bot.send_message(queue.get_nowait(), "Meilenstein")
+
+        async with app:
+            await asyncio.gather(*(sender() for _ in range(senders)))
+    assert len(fake.calls_of("sendMessage")) == messages + 1  # every message once, the 429 one twice
+    if limiter_kind == "ours":
+        assert fake.max_rate_global() <= rate
+    else:
+        assert fake.max_rate_global() > rate
 
 
 async def test_timeout_is_unknown_and_never_resent(tmp_path: Path) -> None:

@@ -151,6 +151,36 @@ class RetryingRateLimiter(AIORateLimiter):
                 log.warning("Telegram %s: %s – neuer Versuch %d in %.1f s", endpoint, exc, attempt, delay)
                 await asyncio.sleep(delay)
 
+    async def _run_request(
+        self,
+        chat: bool,
+        group: str | int | bool,
+        allow_paid_broadcast: bool,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """PTB's request step, with the wait for a 429 pause moved *before* taking a slot of the limiters.
+
+        PTB takes the slot first and then waits for the pause to end, so every request that got its slot
+        during the pause is sent the moment the pause ends – a burst above the configured rate. Here a request
+        waits out the pause, then takes its slots; if another 429 started a pause meanwhile, those slots are
+        given up (never used) and it queues again. Requests thus leave at the limiter's spacing only.
+        """
+        if allow_paid_broadcast:  # not used by faqbot; PTB's own path
+            return await super()._run_request(chat, group, allow_paid_broadcast, callback, args, kwargs)
+        base = self._base_limiter if chat else None
+        per_group = self._get_group_limiter(group) if group and self._group_max_rate else None
+        paused = self._retry_after_event
+        while True:
+            await paused.wait()
+            if per_group is not None:
+                await per_group.acquire()
+            if base is not None:
+                await base.acquire()
+            if paused.is_set():
+                return await callback(*args, **kwargs)
+
 
 def default_rate_limiter() -> RetryingRateLimiter:
     """Telegram's documented limits: 30 messages/s overall, 20/min per group; 3 retries after a 429."""
@@ -174,15 +204,18 @@ def smooth_rate_limiter(
     between the client and the server. The per-group limit stays PTB's default (20 per minute).
     """
     kwargs.setdefault("max_retries", 3)
+    max_rate, time_period = smooth_bucket(per_second, headroom)
+    return RetryingRateLimiter(
+        overall_max_rate=max_rate, overall_time_period=time_period, group_max_rate=group_max_rate, **kwargs
+    )
+
+
+def smooth_bucket(per_second: float, headroom: float = 0.97) -> tuple[float, float]:
+    """``(overall_max_rate, overall_time_period)`` of the small leaky bucket behind :func:`smooth_rate_limiter`."""
     # A bucket of 1 + SLACK dripping at r lets at most 1 + floor(r + SLACK) messages into one second; keep that
     # one message below per_second (room for jitter) and within the relative headroom at high rates.
     drip = min(per_second * headroom, per_second - 1 - SLACK - 0.1)
-    return RetryingRateLimiter(
-        overall_max_rate=1 + SLACK,
-        overall_time_period=(1 + SLACK) / drip,
-        group_max_rate=group_max_rate,
-        **kwargs,
-    )
+    return 1 + SLACK, (1 + SLACK) / drip
 
 
 # ------------------------------------------------------------------------------------------- application
