@@ -178,3 +178,98 @@ def test_not_utf8_and_missing_directory(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_bytes(b"entries: \xff\xfe")
     assert "UTF-8" in messages(load_knowledge(tmp_path))[0]
     assert "nicht gefunden" in messages(load_knowledge(tmp_path / "nope"))[0]
+
+
+# -- found by the reload mutations (tests/test_reload_mutations.py) --------------------------------------------
+
+
+def test_control_character_is_refused_with_its_line_not_a_crash() -> None:
+    text = entry(answer="{de: 'Es sitzt im \x1b Dezernat.', en: x}")
+    result = load(TOPIC, FACT, text)
+    assert result.knowledge is None
+    (msg,) = messages(result)
+    assert msg.startswith("k2.yaml:5:") and "Steuerzeichen U+001B" in msg
+
+
+def test_not_utf8_names_the_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_bytes("topics:\n  - id: amt\n    title: Das Amt für".encode("cp1252"))
+    (msg,) = messages(load_knowledge(tmp_path))
+    assert msg.startswith(f"{tmp_path / 'bad.yaml'}:3:") and "UTF-8" in msg
+
+
+def test_big_file_is_refused_without_reading_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(KNOWLEDGE_DIR, tmp_path / "k")
+    with (tmp_path / "k" / "big.yaml").open("wb") as f:
+        f.truncate(10 * 1024 * 1024)  # sparse: 10 MB of NUL bytes
+    opened: list[str] = []
+    real_open = Path.open
+
+    def spy(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(self.name)
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", spy)
+    result = load_knowledge(tmp_path / "k")
+    assert result.knowledge is None
+    (msg,) = messages(result)
+    assert msg.endswith("big.yaml: Datei ist zu groß (10.485.760 Bytes, höchstens 1.000.000) und wird nicht gelesen")
+    assert "big.yaml" not in opened and "faq.yaml" in opened
+
+
+def test_unclosed_quote_points_at_the_opening_quote() -> None:
+    text = entry(questions='\n      de:\n        - \'Was macht das Amt?"\n        - "Wofür ist es da?"\n      en: [x]')
+    result = load(TOPIC, FACT, text)
+    (msg,) = messages(result)
+    assert msg.startswith("k2.yaml:6:") and "Anführungszeichen in Zeile 6" in msg
+
+
+def test_tab_indentation_is_explained() -> None:
+    (msg,) = messages(load(TOPIC, FACT, entry().replace("    topic:", "\ttopic:")))
+    assert msg.startswith("k2.yaml:3:") and "Tabulator" in msg
+
+
+def test_duplicate_phrasing_points_at_the_phrasing() -> None:
+    other = entry(id="amt-zwei", questions="\n      de:\n        - Wer ist das?\n        - Was macht das Amt?")
+    result = load(TOPIC, FACT, entry() + "\n" + other.replace("entries:\n", ""))
+    (msg,) = [m for m in messages(result) if "steht auch bei" in m]
+    assert msg.startswith("k2.yaml:13: entries[1].questions.de[1]: Formulierung 'Was macht das Amt?'")
+
+
+def test_duplicate_topic_and_synonym_name_their_item() -> None:
+    result = load(TOPIC + "  - id: amt\n    title: Noch mal\n", FACT, entry(), "synonyms:\n  - [a, b]\n  - [c, a]\n")
+    msgs = messages(result)
+    assert any(m.startswith("k0.yaml:5: topics[1].id: Thema 'amt'") for m in msgs), msgs
+    assert any(m.startswith("k3.yaml:3: synonyms[1]: Begriff 'a'") for m in msgs), msgs
+
+
+@pytest.mark.parametrize(
+    ("broken", "expected"),
+    [
+        ("{{ fact:dezernat }", "Klammer '{' ohne Gegenstück"),
+        ("{{ fact:dezernat }}}", "Klammer '}' ohne Gegenstück"),
+        ("{ fact:dezernat }}", "Klammer '{' ohne Gegenstück in 'Dritte Zeile mit { fact:dezernat }}"),
+        ("{{ fact: }}", "Platzhalter '{{ fact: }}' ohne Namen"),
+        ("{{ fact:nix }}", "Fakt 'nix' gibt es nicht"),
+    ],
+)
+def test_broken_placeholder_in_a_long_answer_points_at_its_line(broken: str, expected: str) -> None:
+    answer = f"\n      de: |\n        Erste Zeile.\n\n        Dritte Zeile mit {broken} darin.\n      en: x"
+    (msg,) = messages(load(TOPIC, FACT, entry(answer=answer)))
+    assert msg.startswith("k2.yaml:9: entries[0].answer.de:") and expected in msg, msg
+
+
+def test_pure_python_parser_gives_the_same_precise_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without libyaml the loader falls back to PyYAML's own parser; the messages must stay as precise."""
+    import yaml
+
+    from bot.knowledge import yamlnodes
+
+    monkeypatch.setattr(yamlnodes, "_Loader", yaml.SafeLoader)
+    control = messages(load(TOPIC, FACT, entry(answer="{de: 'Es sitzt im \x1b Dezernat.', en: x}")))
+    assert control[0].startswith("k2.yaml:5:") and "U+001B" in control[0]
+    tab = messages(load(TOPIC, FACT, entry().replace("    topic:", "\ttopic:")))
+    assert tab[0].startswith("k2.yaml:3:") and "Tabulator" in tab[0]
+    alias = messages(load(TOPIC, FACT, entry(topic="*t")))
+    assert alias[0].startswith("k2.yaml:3:") and "Aliase" in alias[0]
+    quote = entry(questions='\n      de:\n        - \'Was macht das Amt?"\n        - "Wofür ist es da?"\n      en: [x]')
+    assert messages(load(TOPIC, FACT, quote))[0].startswith("k2.yaml:6:")

@@ -30,7 +30,7 @@ from bot.knowledge.model import (
     Text,
     Topic,
 )
-from bot.knowledge.yamlnodes import Problem, Severity, YamlRefused, line_of, parse_file
+from bot.knowledge.yamlnodes import MAX_FILE_BYTES, Problem, Severity, YamlRefused, line_of, parse_file
 
 SECTIONS = ("topics", "entries", "facts", "milestones", "synonyms", "smalltalk")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -341,11 +341,11 @@ def _read_smalltalk(r: _Reader, node: Node, path: str) -> Smalltalk | None:
 
 @dataclass
 class _Collected:
-    topics: list[tuple[Topic, Node, str]] = field(default_factory=list)
+    topics: list[tuple[Topic, Node, str, str]] = field(default_factory=list)  # (topic, node, path, file)
     entries: list[tuple[Entry, Node, str]] = field(default_factory=list)
     facts: list[tuple[Fact, Node, str]] = field(default_factory=list)
     milestones: list[tuple[Milestone, Node, str]] = field(default_factory=list)
-    synonyms: list[tuple[tuple[str, ...], Node, str]] = field(default_factory=list)
+    synonyms: list[tuple[tuple[str, ...], Node, str, str]] = field(default_factory=list)  # (…, path, file)
     smalltalk: list[tuple[Smalltalk, Node, str]] = field(default_factory=list)
 
 
@@ -374,15 +374,49 @@ def load_knowledge(
     for path in knowledge_files(directory):
         shown = _display(path)
         try:
-            sources.append((shown, path.read_text(encoding="utf-8")))
-        except UnicodeDecodeError as exc:
-            problems.append(Problem(shown, 0, "", f"Datei ist nicht UTF-8-kodiert (Byte {exc.start})"))
+            sources.append((shown, _read(path)))
+        except _FileRefused as exc:
+            problems.append(Problem(shown, exc.line, "", exc.message))
         except OSError as exc:
             problems.append(Problem(shown, 0, "", f"Datei kann nicht gelesen werden: {exc.strerror}"))
     sources.extend(extra_files)
     if not sources and not problems:
         problems.append(Problem(str(directory), 0, "", "keine *.yaml-Dateien gefunden"))
     return load_texts(sources, today=today, problems=problems)
+
+
+class _FileRefused(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _read(path: Path) -> str:
+    """The text of ``path``; a file above the size limit is refused without reading it (editors make 10 MB ones)."""
+    size = path.stat().st_size
+    if size <= MAX_FILE_BYTES:
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)  # the file may grow between stat() and read()
+        size = len(data)
+    if size > MAX_FILE_BYTES:
+        raise _FileRefused(
+            0,
+            f"Datei ist zu groß ({_thousands(size)} Bytes, höchstens {_thousands(MAX_FILE_BYTES)}) "
+            "und wird nicht gelesen",
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise _FileRefused(
+            line, f"Datei ist nicht UTF-8-kodiert (Byte {exc.start}); bitte als UTF-8 speichern"
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # as read_text() did (universal newlines)
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
 
 
 def load_texts(
@@ -431,7 +465,7 @@ def _collect(r: _Reader, root: Node, out: _Collected) -> None:
         return
     for key, node in sections.items():
         if key == "topics":
-            out.topics.extend((t, n, r.file) for t, n, _ in _each(r, node, key, _read_topic))
+            out.topics.extend((t, n, p, r.file) for t, n, p in _each(r, node, key, _read_topic))
         elif key == "entries":
             out.entries.extend(_each(r, node, key, _read_entry))
         elif key == "facts":
@@ -439,7 +473,7 @@ def _collect(r: _Reader, root: Node, out: _Collected) -> None:
         elif key == "milestones":
             out.milestones.extend(_each(r, node, key, _read_milestone))
         elif key == "synonyms":
-            out.synonyms.extend((g, n, r.file) for g, n, _ in _each(r, node, key, _read_synonyms))
+            out.synonyms.extend((g, n, p, r.file) for g, n, p in _each(r, node, key, _read_synonyms))
         elif key == "smalltalk":
             out.smalltalk.extend(_each(r, node, key, _read_smalltalk))
 
@@ -458,20 +492,27 @@ def _each(
 
 
 def _assemble(c: _Collected, problems: list[Problem], today: dt.date) -> Knowledge:
-    def report(file: str, node: Node, path: str, message: str, severity: Severity = "error") -> None:
-        # Point at the offending key's own line ("entries[3].answer.de" → the line of that answer).
+    def report(
+        file: str, node: Node, path: str, message: str, severity: Severity = "error", offset: int | None = None
+    ) -> None:
+        # Point at the offending key's own line ("entries[3].answer.de" → the line of that answer), and inside a
+        # multi-line "|" text at the line of ``offset`` (an index into the stripped text).
         target = node
         for key in path.partition("].")[2].split(".") if "]." in path else ():
             child = _child(target, key)
             if child is None:
                 break
             target = child
-        problems.append(Problem(file, line_of(target), path, message, severity))
+        line = line_of(target)
+        if offset is not None and isinstance(target, ScalarNode) and target.style == "|":
+            raw = str(target.value)
+            line += 1 + raw.count("\n", 0, offset + len(raw) - len(raw.lstrip()))
+        problems.append(Problem(file, line, path, message, severity))
 
     topics: dict[str, Topic] = {}
-    for topic, node, file in c.topics:
+    for topic, node, path, file in c.topics:
         if topic.id in topics:
-            report(file, node, "topics", f"Thema '{topic.id}' ist doppelt definiert")
+            report(file, node, f"{path}.id", f"Thema '{topic.id}' ist doppelt definiert")
         topics[topic.id] = topic
     smalltalk = _unique(c.smalltalk, lambda s: s.id, "Smalltalk-Kennung", report)
     entries = _unique(c.entries, lambda e: e.id, "Eintrags-Kennung", report, taken=set(smalltalk))
@@ -491,8 +532,8 @@ def _assemble(c: _Collected, problems: list[Problem], today: dt.date) -> Knowled
             if mid not in milestones:
                 report(entry.file, node, f"{path}.milestones", f"Meilenstein '{mid}' gibt es nicht")
         for lang, text in (("de", entry.answer.de), ("en", entry.answer.en)):
-            for message in placeholder_problems(text or "", facts, milestones):
-                report(entry.file, node, f"{path}.answer.{lang}", message)
+            for offset, message in _placeholder_findings(text or "", facts, milestones):
+                report(entry.file, node, f"{path}.answer.{lang}", message, offset=offset)
         if entry.review_by and entry.review_by < today:
             report(
                 entry.file,
@@ -511,34 +552,37 @@ def _assemble(c: _Collected, problems: list[Problem], today: dt.date) -> Knowled
                 "warning",
             )
         for lang in LANGS:
-            if ANY_BRACES_RE.search(fact.value.get(lang)):
+            if re.search(r"[{}]", fact.value.get(lang)):
                 report(fact.file, node, f"{path}.value", "Fakten dürfen keine Platzhalter enthalten")
     for milestone, node, path in c.milestones:
         for lang, text in (("de", milestone.text.de), ("en", milestone.text.en)):
-            for message in placeholder_problems(text or "", facts, {}):
-                report(milestone.file, node, f"{path}.text.{lang}", message)
+            for offset, message in _placeholder_findings(text or "", facts, {}):
+                report(milestone.file, node, f"{path}.text.{lang}", message, offset=offset)
 
     # The same phrasing in two entries makes matching a coin toss.
     owner: dict[str, str] = {}
     for entry, node, path in c.entries:
         for lang in LANGS:
-            for phrasing in entry.questions.get(lang, ()):
-                key = _phrasing_key(phrasing)
+            lines = entry.question_lines.get(lang, ())
+            for k, phrasing in enumerate(entry.questions.get(lang, ())):
+                key = phrasing_key(phrasing)
                 if owner.setdefault(key, entry.id) != entry.id:
-                    report(
-                        entry.file,
-                        node,
-                        f"{path}.questions.{lang}",
-                        f"Formulierung '{phrasing}' steht auch bei Eintrag '{owner[key]}'",
+                    problems.append(  # the phrasing's own line, not the list's: a list has dozens
+                        Problem(
+                            entry.file,
+                            lines[k] if k < len(lines) else line_of(node),
+                            f"{path}.questions.{lang}[{k}]",
+                            f"Formulierung '{phrasing}' steht auch bei Eintrag '{owner[key]}'",
+                        )
                     )
 
     # A term may belong to one synonym group only, or normalisation would depend on file order.
     group_of: dict[str, int] = {}
-    for i, (group, node, file) in enumerate(c.synonyms):
+    for i, (group, node, path, file) in enumerate(c.synonyms):
         for term in group:
-            key = _phrasing_key(term)
+            key = phrasing_key(term)
             if group_of.setdefault(key, i) != i:
-                report(file, node, "synonyms", f"Begriff '{term}' steht schon in einer anderen Synonymgruppe")
+                report(file, node, path, f"Begriff '{term}' steht schon in einer anderen Synonymgruppe")
 
     if not entries and not any(p.severity == "error" for p in problems):
         problems.append(Problem("", 0, "entries", "keine Einträge gefunden"))
@@ -547,7 +591,7 @@ def _assemble(c: _Collected, problems: list[Problem], today: dt.date) -> Knowled
         facts=facts,
         milestones=milestones,
         topics=topics,
-        synonyms=tuple(g for g, _, _ in c.synonyms),
+        synonyms=tuple(g for g, _, _, _ in c.synonyms),
         smalltalk=smalltalk,
     )
 
@@ -592,24 +636,49 @@ def _child(node: Node, key: str) -> Node | None:
 
 def placeholder_problems(text: str, facts: Mapping[str, Fact], milestones: Mapping[str, Milestone]) -> list[str]:
     """What is wrong with the ``{{ ... }}`` placeholders in ``text`` (empty when all resolve)."""
+    return [message for _, message in _placeholder_findings(text, facts, milestones)]
+
+
+def _placeholder_findings(
+    text: str, facts: Mapping[str, Fact], milestones: Mapping[str, Milestone]
+) -> list[tuple[int, str]]:
+    """``(offset in text, message)`` for each broken placeholder, including stray braces the bot would show."""
     found = []
-    for inner in ANY_BRACES_RE.findall(text):
+    for m in ANY_BRACES_RE.finditer(text):
+        inner = m.group(1)
         match = PLACEHOLDER_RE.fullmatch("{{" + inner + "}}")
         if match is None:
             found.append(
-                f"Platzhalter '{{{{{inner}}}}}' nicht verstanden; erlaubt sind "
-                "{{ fact:name }} und {{ milestone:id }}"
+                (
+                    m.start(),
+                    f"Platzhalter '{{{{{inner}}}}}' nicht verstanden; erlaubt sind "
+                    "{{ fact:name }} und {{ milestone:id }}",
+                )
             )
             continue
         kind, name = match.groups()
-        if kind == "fact" and name not in facts:
-            found.append(f"Fakt '{name}' gibt es nicht (facts)")
+        if not name:
+            found.append((m.start(), f"Platzhalter '{m.group(0)}' ohne Namen"))
+        elif kind == "fact" and name not in facts:
+            found.append((m.start(), f"Fakt '{name}' gibt es nicht (facts)"))
         elif kind == "milestone" and name not in milestones:
-            found.append(f"Meilenstein '{name}' gibt es nicht (milestones)")
+            found.append((m.start(), f"Meilenstein '{name}' gibt es nicht (milestones)"))
+    rest = ANY_BRACES_RE.sub(lambda m: " " * len(m.group(0)), text)
+    if (stray := re.search(r"[{}]", rest)) is not None:
+        at = stray.start()
+        start, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
+        around = text[max(start, at - 25) : min(end if end != -1 else len(text), at + 25)].strip()
+        found.append(
+            (
+                at,
+                f"Klammer '{stray.group(0)}' ohne Gegenstück in '{around}'; "
+                "Platzhalter schreiben wie {{ fact:name }}",
+            )
+        )
     return found
 
 
-def _phrasing_key(text: str) -> str:
+def phrasing_key(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).casefold()
     return " ".join(re.findall(r"\w+", folded))
 
