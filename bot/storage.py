@@ -18,7 +18,18 @@ What is stored, and what deliberately is not:
 * ``announcements`` / ``deliveries`` – the outbox of milestone announcements (:mod:`bot.broadcast`): which
   milestone was announced when and by what (``cli``/``admin``/``schedule``, no user id), and per group chat
   the delivery state. Written through :class:`bot.broadcast.Outbox`'s own connection.
+* ``learned_phrasings`` – questions an admin attached to an entry as a new phrasing
+  (:mod:`bot.knowledge.learned`). Text, entry, language and date only; kept until removed (``faqbot learned
+  remove``), as an admin deliberately adopted them – not subject to retention.
+* ``review_dismissed`` – normalized questions an admin dismissed from (or resolved in) the review queue, with
+  the time; older rows are deleted by :meth:`Store.prune`.
+* ``stale_reminders`` – which (kind, item id, review date) the daily job has already reminded admins of. No
+  personal data, a few rows per entry; kept, so a past review date is never reminded twice.
 * ``meta`` – small key/value settings of the store itself (the vote salt, …).
+
+The review queue (:meth:`Store.review_items`) is read from ``question_log`` and ``feedback``: fallbacks,
+clarify questions whose options nobody picked (``question_log.resolved_entry_id`` stays empty) and answers
+with a 👎.
 
 All timestamps are UTC and stored as ``YYYY-MM-DDTHH:MM:SSZ`` text, which sorts chronologically. Every
 function that writes or evaluates time takes an optional ``now`` (naive datetimes are taken as UTC).
@@ -33,8 +44,10 @@ used from the asyncio loop and from worker threads alike. All calls are short.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import json
 import secrets
 import sqlite3
 import threading
@@ -44,7 +57,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Final, Literal, NamedTuple, Self
+from typing import Final, Literal, NamedTuple, Self, cast
+
+from bot.knowledge.learned import LearnedPhrasing
+from bot.knowledge.model import LANGS, Lang
 
 __all__ = [
     "CHAT_TYPES",
@@ -55,6 +71,9 @@ __all__ = [
     "DayCount",
     "EntryCount",
     "EntryFeedback",
+    "LearnedConflict",
+    "LoggedQuestion",
+    "ReviewItem",
     "SchemaVersionError",
     "Stats",
     "StorageError",
@@ -66,12 +85,15 @@ __all__ = [
 ]
 
 Status = Literal["answer", "clarify", "fallback", "smalltalk"]
+ReviewKind = Literal["fallback", "clarify", "downvote"]
+DismissReason = Literal["dismissed", "learned"]
 ChatType = Literal["private", "group", "inline", "cli"]
 STATUSES: Final[tuple[Status, ...]] = ("answer", "clarify", "fallback", "smalltalk")
 CHAT_TYPES: Final[tuple[ChatType, ...]] = ("private", "group", "inline", "cli")
 MAX_QUESTION_CHARS: Final = 500
 BUSY_TIMEOUT_MS: Final = 5000
 _SALT_KEY: Final = "vote_salt"
+_LIVE_KEY: Final = "live_knowledge"
 _TS_FORMAT: Final = "%Y-%m-%dT%H:%M:%SZ"
 
 MIGRATIONS: Final[tuple[str, ...]] = (
@@ -158,6 +180,31 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     CREATE INDEX deliveries_state ON deliveries (state, announcement_id);
     CREATE INDEX deliveries_chat ON deliveries (chat_id);
     """,
+    # 4: learning from users – picked clarify options, learned phrasings, the review queue, stale reminders.
+    """
+    ALTER TABLE question_log ADD COLUMN resolved_entry_id TEXT;
+    CREATE TABLE learned_phrasings (
+        id       INTEGER PRIMARY KEY,
+        entry_id TEXT NOT NULL,
+        lang     TEXT NOT NULL CHECK (lang IN ('de', 'en')),
+        text     TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        UNIQUE (lang, text)
+    );
+    CREATE TABLE review_dismissed (
+        normalized TEXT PRIMARY KEY,
+        reason     TEXT NOT NULL CHECK (reason IN ('dismissed', 'learned')),
+        at         TEXT NOT NULL
+    );
+    CREATE INDEX review_dismissed_at ON review_dismissed (at);
+    CREATE TABLE stale_reminders (
+        kind        TEXT NOT NULL,
+        item_id     TEXT NOT NULL,
+        review_by   TEXT NOT NULL,
+        reminded_at TEXT NOT NULL,
+        PRIMARY KEY (kind, item_id, review_by)
+    );
+    """,
 )
 
 
@@ -167,6 +214,17 @@ class StorageError(Exception):
 
 class SchemaVersionError(StorageError):
     """The database was written by a newer faqbot than this one (its schema version is unknown)."""
+
+
+class LearnedConflict(StorageError, ValueError):
+    """This text is already learned, in this language, for another entry (``existing``)."""
+
+    def __init__(self, existing: LearnedPhrasing) -> None:
+        super().__init__(
+            f"phrasing {existing.text!r} ({existing.lang}) is already learned for entry {existing.entry_id!r}"
+            f" (#{existing.id})"
+        )
+        self.existing = existing
 
 
 # --------------------------------------------------------------------------------------------- rows
@@ -189,6 +247,34 @@ class UnansweredQuestion(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class LoggedQuestion:
+    """One row of the question log (no user or chat id is ever stored)."""
+
+    id: int
+    question: str
+    normalized: str
+    lang: str
+    status: Status
+    entry_id: str | None
+    asked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """Questions of one kind with the same normalized text (and, for 👎, the same answered entry)."""
+
+    question_id: int  # the latest row of the group
+    question: str  # its wording
+    normalized: str
+    lang: str  # its language
+    kind: ReviewKind
+    times: int  # rows in the group
+    last_asked: datetime
+    entry_id: str | None  # downvote: the entry that was answered and got the 👎; otherwise None
+    question_ids: tuple[int, ...]  # every row of the group, oldest first
+
+
+@dataclass(frozen=True, slots=True)
 class EntryFeedback:
     entry_id: str
     up: int
@@ -197,6 +283,41 @@ class EntryFeedback:
     @property
     def total(self) -> int:
         return self.up + self.down
+
+
+@dataclass(frozen=True, slots=True)
+class LiveKnowledge:
+    """Which knowledge version the running bot serves (written on every swap, read by ``faqbot check``)."""
+
+    version: str  # of what is served (learned phrasings included)
+    files_version: str  # of the editors' files alone: compare with ``faqbot check``
+    entries: int
+    learned: int
+    loaded_at: datetime
+
+    def to_json(self) -> str:
+        payload = {
+            "version": self.version,
+            "files_version": self.files_version,
+            "entries": self.entries,
+            "learned": self.learned,
+            "loaded_at": _ts(self.loaded_at),
+        }
+        return json.dumps(payload)
+
+    @classmethod
+    def from_json(cls, text: str) -> LiveKnowledge | None:
+        try:
+            data = json.loads(text)
+            return cls(
+                str(data["version"]),
+                str(data["files_version"]),
+                int(data["entries"]),
+                int(data["learned"]),
+                _parse_ts(str(data["loaded_at"])),
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +367,16 @@ def _ts(moment: datetime) -> str:
 
 def _parse_ts(text: str) -> datetime:
     return datetime.strptime(text, _TS_FORMAT).replace(tzinfo=UTC)
+
+
+def _learned(row: Sequence[object]) -> LearnedPhrasing:
+    return LearnedPhrasing(
+        id=cast(int, row[0]),
+        entry_id=str(row[1]),
+        lang=cast(Lang, row[2]),
+        text=str(row[3]),
+        added_at=_parse_ts(str(row[4])),
+    )
 
 
 def _split_sql(script: str) -> list[str]:
@@ -402,6 +533,25 @@ class Store:
                 (key, value),
             )
 
+    def record_live(self, live: LiveKnowledge) -> None:
+        self.set_meta(_LIVE_KEY, live.to_json())
+
+    def live_knowledge(self) -> LiveKnowledge | None:
+        text = self.get_meta(_LIVE_KEY)
+        return None if text is None else LiveKnowledge.from_json(text)
+
+    @staticmethod
+    def peek_live(path: Path | str) -> LiveKnowledge | None:
+        """The live version recorded in the database at ``path``, read-only (never creates or migrates it)."""
+        if not Path(path).is_file():
+            return None
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)) as conn:
+                row = conn.execute("SELECT value FROM meta WHERE key = ?", (_LIVE_KEY,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return None if row is None else LiveKnowledge.from_json(str(row[0]))
+
     # ------------------------------------------------------------------------------- updates
 
     def mark_update(self, update_id: int, now: datetime | None = None) -> bool:
@@ -451,6 +601,35 @@ class Store:
             rowid = cur.lastrowid
             assert rowid is not None
             return rowid
+
+    def resolve_clarify(self, question_id: int, entry_id: str) -> bool:
+        """Note which offered option the user picked after a clarify question (a later pick replaces it).
+
+        False if ``question_id`` is unknown (or pruned) or was not a clarify question."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE question_log SET resolved_entry_id = ? WHERE id = ? AND status = 'clarify'",
+                (entry_id, question_id),
+            )
+            return cur.rowcount == 1
+
+    def question(self, question_id: int) -> LoggedQuestion | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT id, question, normalized, lang, status, entry_id, asked_at FROM question_log WHERE id = ?",
+                (question_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return LoggedQuestion(
+            id=int(row[0]),
+            question=str(row[1]),
+            normalized=str(row[2]),
+            lang=str(row[3]),
+            status=cast(Status, row[4]),
+            entry_id=None if row[5] is None else str(row[5]),
+            asked_at=_parse_ts(str(row[6])),
+        )
 
     # ------------------------------------------------------------------------------ feedback
 
@@ -589,12 +768,151 @@ class Store:
         wanted = None if topic is None else topic.strip().lower()
         return [s for s in subs if s.wants(wanted)]
 
+    # --------------------------------------------------------------------- learned phrasings
+
+    def add_learned(self, entry_id: str, lang: str, text: str, now: datetime | None = None) -> LearnedPhrasing:
+        """Store ``text`` (stripped) as a learned phrasing of ``entry_id``; returns the stored row.
+
+        Idempotent: if exactly this text is already learned in this language for this entry, that row is
+        returned (a double tap on a button stores nothing twice). For another entry it raises
+        :class:`LearnedConflict`; an unknown language or an empty text raise :class:`ValueError`. Whether the
+        phrasing fits the knowledge is :func:`bot.knowledge.learned.check_learnable`'s job, before this.
+        """
+        if lang not in LANGS:
+            raise ValueError(f"unknown lang {lang!r}; expected one of {LANGS}")
+        text = text.strip()
+        if not text:
+            raise ValueError("a learned phrasing must not be empty")
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO learned_phrasings (entry_id, lang, text, added_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (lang, text) DO NOTHING",
+                (entry_id, lang, text, _ts(_utc(now))),
+            )
+            row = conn.execute(
+                "SELECT id, entry_id, lang, text, added_at FROM learned_phrasings WHERE lang = ? AND text = ?",
+                (lang, text),
+            ).fetchone()
+        learned = _learned(row)
+        if learned.entry_id != entry_id:
+            raise LearnedConflict(learned)
+        return learned
+
+    def learned(self) -> list[LearnedPhrasing]:
+        """All learned phrasings, oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, entry_id, lang, text, added_at FROM learned_phrasings ORDER BY id"
+            ).fetchall()
+        return [_learned(r) for r in rows]
+
+    def remove_learned(self, learned_id: int) -> bool:
+        with self._tx() as conn:
+            return conn.execute("DELETE FROM learned_phrasings WHERE id = ?", (learned_id,)).rowcount == 1
+
+    # -------------------------------------------------------------------------- review queue
+
+    def review_items(
+        self,
+        days: int = 30,
+        now: datetime | None = None,
+        abandon_after: timedelta = timedelta(minutes=10),
+    ) -> list[ReviewItem]:
+        """What admins should look at, from the last ``days`` UTC days, most frequent first (ties: latest first).
+
+        Three kinds, each grouped by the exact normalized text like :meth:`unanswered`:
+
+        * ``fallback`` – the bot did not know;
+        * ``clarify`` – the bot offered options and nobody picked one (:meth:`resolve_clarify`) within
+          ``abandon_after``;
+        * ``downvote`` – an answer whose feedback is currently 👎 (at least one vote; a vote changed to 👍 no
+          longer counts), grouped per answered entry as well (``entry_id``).
+
+        Questions asked up to the moment their normalized text was dismissed (:meth:`dismiss_review`) are left
+        out; the same question asked *after* the dismissal shows up again (times are per minute, so one asked
+        in the very minute of the dismissal stays hidden).
+        """
+        first, last = self._window(days, now)
+        abandoned = _ts(_utc(now) - abandon_after)
+        window = (first.isoformat(), last.isoformat())
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT r.id, r.question, r.normalized, r.lang, r.asked_at, r.kind, r.entry_id FROM ("
+                "  SELECT id, question, normalized, lang, asked_at, 'fallback' AS kind, NULL AS entry_id"
+                "  FROM question_log WHERE status = 'fallback' AND day BETWEEN ? AND ?"
+                "  UNION ALL"
+                "  SELECT id, question, normalized, lang, asked_at, 'clarify', NULL FROM question_log"
+                "  WHERE status = 'clarify' AND resolved_entry_id IS NULL AND asked_at <= ? AND day BETWEEN ? AND ?"
+                "  UNION ALL"
+                "  SELECT q.id, q.question, q.normalized, q.lang, q.asked_at, 'downvote', f.entry_id"
+                "  FROM question_log q"
+                "  JOIN (SELECT DISTINCT question_id, entry_id FROM feedback WHERE value = -1) f"
+                "    ON f.question_id = q.id"
+                "  WHERE q.day BETWEEN ? AND ?"
+                ") r LEFT JOIN review_dismissed d ON d.normalized = r.normalized"
+                " WHERE d.at IS NULL OR r.asked_at > d.at"
+                " ORDER BY r.asked_at, r.id",
+                (*window, abandoned, *window, *window),
+            ).fetchall()
+        groups: dict[tuple[str, str, str | None], list[Sequence[object]]] = {}
+        for row in rows:
+            entry_id = None if row[6] is None else str(row[6])
+            groups.setdefault((str(row[5]), str(row[2]), entry_id), []).append(row)
+        items = []
+        for (kind, normalized, entry_id), members in groups.items():
+            latest = members[-1]
+            items.append(
+                ReviewItem(
+                    question_id=cast(int, latest[0]),
+                    question=str(latest[1]),
+                    normalized=normalized,
+                    lang=str(latest[3]),
+                    kind=cast(ReviewKind, kind),
+                    times=len(members),
+                    last_asked=_parse_ts(str(latest[4])),
+                    entry_id=entry_id,
+                    question_ids=tuple(cast(int, m[0]) for m in members),
+                )
+            )
+        items.sort(key=lambda i: (-i.times, -i.last_asked.timestamp(), i.kind, i.normalized, i.entry_id or ""))
+        return items
+
+    def dismiss_review(self, normalized_keys: Iterable[str], reason: DismissReason, now: datetime | None = None) -> int:
+        """Take these normalized texts out of the review queue (asked until now); returns how many keys.
+
+        ``reason`` says whether an admin dismissed them or attached them as a learned phrasing. Dismissing a
+        key again moves its time forward."""
+        if reason not in ("dismissed", "learned"):
+            raise ValueError(f"unknown reason {reason!r}; expected 'dismissed' or 'learned'")
+        keys = sorted(set(normalized_keys))
+        stamp = _ts(_utc(now))
+        with self._tx() as conn:
+            conn.executemany(
+                "INSERT INTO review_dismissed (normalized, reason, at) VALUES (?, ?, ?)"
+                " ON CONFLICT (normalized) DO UPDATE SET reason = excluded.reason, at = excluded.at",
+                [(key, reason, stamp) for key in keys],
+            )
+        return len(keys)
+
+    # ----------------------------------------------------------------------- stale reminders
+
+    def mark_reminded(self, kind: str, item_id: str, review_by: date, now: datetime | None = None) -> bool:
+        """True the first time for this (kind, item, review date): remind admins then, and not again."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO stale_reminders (kind, item_id, review_by, reminded_at) VALUES (?, ?, ?, ?)",
+                (kind, item_id, review_by.isoformat(), _ts(_utc(now))),
+            )
+            return cur.rowcount == 1
+
     # ----------------------------------------------------------------------------- retention
 
     def prune(self, retention_days: int, now: datetime | None = None) -> int:
-        """Delete log, feedback, vote keys and processed update ids older than ``retention_days``.
+        """Delete log, feedback, vote keys, processed update ids and review dismissals older than
+        ``retention_days``.
 
-        Subscriptions, language preferences and meta are kept. Returns the number of rows deleted."""
+        Subscriptions, language preferences, learned phrasings, stale reminders and meta are kept. Returns the
+        number of rows deleted."""
         if retention_days < 0:
             raise ValueError("retention_days must not be negative")
         cutoff = _ts(_utc(now) - timedelta(days=retention_days))
@@ -607,6 +925,7 @@ class Store:
             deleted += conn.execute("DELETE FROM feedback WHERE at < ?", (cutoff,)).rowcount
             deleted += conn.execute("DELETE FROM question_log WHERE asked_at < ?", (cutoff,)).rowcount
             deleted += conn.execute("DELETE FROM processed_updates WHERE seen_at < ?", (cutoff,)).rowcount
+            deleted += conn.execute("DELETE FROM review_dismissed WHERE at < ?", (cutoff,)).rowcount
             return deleted
 
     # --------------------------------------------------------------------------------- stats

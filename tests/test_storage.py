@@ -1,11 +1,12 @@
-"""Tests of bot.storage: schema and migrations, privacy of the log, dedup, subscriptions, retention, stats."""
+"""Tests of bot.storage: schema and migrations, privacy of the log, dedup, subscriptions, retention, stats,
+learned phrasings, the review queue and stale reminders."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from bot.storage import (
     DayCount,
     EntryCount,
     EntryFeedback,
+    LearnedConflict,
+    LoggedQuestion,
     SchemaVersionError,
     Store,
     UnansweredQuestion,
@@ -230,9 +233,12 @@ def test_no_user_or_chat_ids_in_log_and_feedback(store: Store) -> None:
         "entry_id",
         "score",
         "chat_type",
+        "resolved_entry_id",
     ]
     assert columns(conn, "feedback") == ["id", "question_id", "entry_id", "value", "at"]
-    for table in ("question_log", "feedback", "feedback_votes"):
+    assert columns(conn, "learned_phrasings") == ["id", "entry_id", "lang", "text", "added_at"]
+    assert columns(conn, "review_dismissed") == ["normalized", "reason", "at"]
+    for table in ("question_log", "feedback", "feedback_votes", "learned_phrasings", "review_dismissed"):
         for name in columns(conn, table):
             assert "user" not in name
             assert name not in {"chat_id", "from_id", "sender_id", "message_id"}
@@ -472,3 +478,202 @@ def test_unanswered_groups_fallbacks_by_normalized_text(store: Store) -> None:
     assert last_asked.tzinfo is not None
     assert store.unanswered(days=30, limit=1, now=NOW) == result[:1]
     assert store.unanswered(days=1, now=NOW) == [result[2]]
+
+
+# ------------------------------------------------------------------------ migration 4 (learning)
+
+
+def test_version_3_database_with_data_is_migrated_to_learning(tmp_path: Path) -> None:
+    path = tmp_path / "v3.sqlite3"
+    conn = raw(path)
+    assert migrate(conn, MIGRATIONS[:3]) == 3
+    conn.execute(
+        "INSERT INTO question_log (asked_at, day, question, normalized, lang, status, entry_id, score,"
+        " chat_type) VALUES ('2025-03-15T10:00:00Z', '2025-03-15', 'Welche?', 'welch', 'de', 'clarify', NULL, 55,"
+        " 'private')"
+    )
+    conn.execute("INSERT INTO feedback (question_id, entry_id, value, at) VALUES (1, 'e1', -1, '2025-03-15T10:01:00Z')")
+    conn.execute("INSERT INTO subscriptions (chat_id, subscribed_at) VALUES (-5, '2025-03-01T00:00:00Z')")
+    conn.close()
+
+    with Store.open(path) as s:
+        assert s.schema_version == LATEST == 4
+        assert s.question(1) == LoggedQuestion(
+            1, "Welche?", "welch", "de", "clarify", None, datetime(2025, 3, 15, 10, tzinfo=UTC)
+        )
+        assert s._conn.execute("SELECT resolved_entry_id FROM question_log").fetchall() == [(None,)]
+        assert s.is_subscribed(-5)
+        assert s.stats(days=1, now=NOW).status_counts["clarify"] == 1
+        kinds = {(i.kind, i.question_id) for i in s.review_items(now=NOW)}
+        assert kinds == {("clarify", 1), ("downvote", 1)}  # old rows feed the new queue
+        assert s.resolve_clarify(1, "e2") is True
+        assert s.add_learned("e1", "de", "Welche?", now=NOW).id == 1
+
+
+def test_resolve_clarify_only_for_clarify_rows(store: Store) -> None:
+    clarify = store.log_question("Stelle?", "stell", "de", "clarify", score=55, now=NOW)
+    answer = store.log_question("Wo?", "wo", "de", "answer", "e1", 90, now=NOW)
+    assert store.resolve_clarify(clarify, "e1") is True
+    assert store.resolve_clarify(clarify, "e2") is True  # a later pick replaces the first
+    assert store.resolve_clarify(answer, "e1") is False
+    assert store.resolve_clarify(999, "e1") is False
+    rows = store._conn.execute("SELECT id, resolved_entry_id FROM question_log ORDER BY id").fetchall()
+    assert rows == [(clarify, "e2"), (answer, None)]
+
+
+def test_question_lookup(store: Store) -> None:
+    qid = store.log_question("Wann geht es los?", "los wann", "de", "answer", "start", 88, now=NOW)
+    assert store.question(qid) == LoggedQuestion(
+        qid, "Wann geht es los?", "los wann", "de", "answer", "start", NOW.replace(second=0)
+    )
+    assert store.question(qid + 1) is None
+
+
+# ------------------------------------------------------------------------- learned phrasings
+
+
+def test_learned_phrasings_add_list_remove(store: Store) -> None:
+    first = store.add_learned("start", "de", "  Wann geht's los?  ", now=NOW)
+    assert (first.entry_id, first.lang, first.text, first.added_at) == ("start", "de", "Wann geht's los?", NOW)
+    second = store.add_learned("start", "en", "When does it start?", now=NOW + timedelta(hours=1))
+    assert store.learned() == [first, second]
+    # the same text again for the same entry: stored once, the existing row comes back
+    assert store.add_learned("start", "de", "Wann geht's los?", now=NOW + timedelta(days=1)) == first
+    assert count(store, "learned_phrasings") == 2
+    # the same text in the other language is another phrasing
+    third = store.add_learned("start", "en", "Wann geht's los?", now=NOW)
+    assert third.id > second.id
+    with pytest.raises(LearnedConflict, match="already learned for entry 'start'") as caught:
+        store.add_learned("other", "de", "Wann geht's los?")
+    assert caught.value.existing == first
+    assert isinstance(caught.value, ValueError)
+    with pytest.raises(ValueError, match="empty"):
+        store.add_learned("start", "de", "   ")
+    with pytest.raises(ValueError, match="unknown lang"):
+        store.add_learned("start", "fr", "Quand?")
+    assert store.remove_learned(first.id) is True
+    assert store.remove_learned(first.id) is False
+    assert [p.id for p in store.learned()] == [second.id, third.id]
+
+
+def test_learned_phrasings_survive_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    with Store.open(path) as s:
+        added = s.add_learned("start", "de", "Wann geht's los?", now=NOW)
+    with Store.open(path) as s:
+        assert s.learned() == [added]
+
+
+# ------------------------------------------------------------------------------ review queue
+
+
+def test_review_items_kinds_grouping_and_order(store: Store) -> None:
+    minute = timedelta(minutes=1)
+    day = timedelta(days=1)
+    f1 = store.log_question("Parkplatz?", "parkplatz", "de", "fallback", now=NOW - 2 * day)
+    f2 = store.log_question("parkplatz!!", "parkplatz", "de", "fallback", now=NOW - day)
+    f3 = store.log_question("Kantine", "kantine", "en", "fallback", now=NOW - 3 * minute)
+    store.log_question("zu alt", "alt", "de", "fallback", now=NOW - 40 * day)  # outside the window
+    store.log_question("hallo", "hallo", "de", "smalltalk", "greeting", now=NOW)
+    store.log_question("Wo?", "wo", "de", "answer", "e1", 90, now=NOW)  # answered, no 👎
+
+    result = store.review_items(days=30, now=NOW)
+    assert [(i.kind, i.normalized, i.times, i.question_ids) for i in result] == [
+        ("fallback", "parkplatz", 2, (f1, f2)),
+        ("fallback", "kantine", 1, (f3,)),
+    ]
+    park = result[0]
+    assert (park.question_id, park.question, park.lang, park.entry_id) == (f2, "parkplatz!!", "de", None)
+    assert park.last_asked == (NOW - day).replace(second=0)
+    assert store.review_items(days=1, now=NOW) == [result[1]]
+    with pytest.raises(ValueError, match="days"):
+        store.review_items(days=0)
+
+
+def test_review_items_abandoned_clarify_timing(store: Store) -> None:
+    minute = timedelta(minutes=1)
+    old = store.log_question("Stelle?", "stell", "de", "clarify", score=55, now=NOW - 11 * minute)
+    fresh = store.log_question("Stelle!", "stell", "de", "clarify", score=55, now=NOW - 2 * minute)
+    picked = store.log_question("Stelle.", "stell", "de", "clarify", score=55, now=NOW - 30 * minute)
+    assert store.resolve_clarify(picked, "amtsleitung")
+
+    (item,) = store.review_items(now=NOW)  # the fresh one may still be picked; the picked one is resolved
+    assert (item.kind, item.question_id, item.times, item.question_ids) == ("clarify", old, 1, (old,))
+    later = store.review_items(now=NOW + 10 * minute)
+    assert [(i.kind, i.question_ids) for i in later] == [("clarify", (old, fresh))]
+    assert store.review_items(now=NOW, abandon_after=timedelta(minutes=1))[0].times == 2
+    assert store.resolve_clarify(old, "amtsleitung")
+    assert [i.question_ids for i in store.review_items(now=NOW + 10 * minute)] == [(fresh,)]
+
+
+def test_review_items_downvotes_follow_the_current_vote(store: Store) -> None:
+    a = store.log_question("Wer leitet?", "leit wer", "de", "answer", "e1", 80, now=NOW)
+    b = store.log_question("Wer leitet das?", "leit wer", "de", "answer", "e1", 80, now=NOW)
+    c = store.log_question("Wer leitet?", "leit wer", "de", "answer", "e2", 80, now=NOW)
+    store.record_feedback(1, "m-a", "e1", -1, a, now=NOW)
+    store.record_feedback(2, "m-a", "e1", -1, a, now=NOW)  # a second 👎 on the same answer counts once
+    store.record_feedback(1, "m-b", "e1", -1, b, now=NOW)
+    store.record_feedback(1, "m-c", "e2", 1, c, now=NOW)  # 👍: not in the queue
+
+    (item,) = store.review_items(now=NOW)
+    assert (item.kind, item.entry_id, item.times, item.question_ids, item.question_id) == (
+        "downvote",
+        "e1",
+        2,
+        (a, b),
+        b,
+    )
+    store.record_feedback(1, "m-c", "e2", -1, c, now=NOW)  # changed to 👎
+    store.record_feedback(1, "m-b", "e1", 1, b, now=NOW)  # changed to 👍
+    items = store.review_items(now=NOW)
+    assert sorted((i.entry_id, i.question_ids) for i in items) == [("e1", (a,)), ("e2", (c,))]
+
+
+def test_dismissed_questions_are_hidden_until_asked_again(store: Store) -> None:
+    day = timedelta(days=1)
+    store.log_question("Parkplatz?", "parkplatz", "de", "fallback", now=NOW - 2 * day)
+    store.log_question("Kantine?", "kantine", "de", "fallback", now=NOW - 2 * day)
+    store.log_question("Urlaub?", "urlaub", "de", "fallback", now=NOW - 2 * day)
+    assert store.dismiss_review(["parkplatz", "kantine", "parkplatz"], "dismissed", now=NOW - day) == 2
+    assert [i.normalized for i in store.review_items(now=NOW)] == ["urlaub"]
+
+    again = store.log_question("Parkplatz??", "parkplatz", "de", "fallback", now=NOW)
+    park = next(i for i in store.review_items(now=NOW) if i.normalized == "parkplatz")
+    assert (park.times, park.question_ids) == (1, (again,))  # only the question asked after the dismissal
+
+    assert store.dismiss_review(["parkplatz"], "learned", now=NOW + timedelta(minutes=1)) == 1
+    assert [i.normalized for i in store.review_items(now=NOW + timedelta(minutes=1))] == ["urlaub"]
+    rows = store._conn.execute("SELECT normalized, reason, at FROM review_dismissed ORDER BY normalized").fetchall()
+    assert rows == [
+        ("kantine", "dismissed", "2025-03-14T12:34:56Z"),
+        ("parkplatz", "learned", "2025-03-15T12:35:56Z"),
+    ]
+    assert store.dismiss_review([], "dismissed") == 0
+    with pytest.raises(ValueError, match="reason"):
+        store.dismiss_review(["x"], "ignored")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- stale reminders
+
+
+def test_mark_reminded_once_per_review_date(store: Store) -> None:
+    assert store.mark_reminded("entry", "e1", date(2025, 3, 1), now=NOW) is True
+    assert store.mark_reminded("entry", "e1", date(2025, 3, 1), now=NOW + timedelta(days=1)) is False
+    assert store.mark_reminded("entry", "e1", date(2025, 3, 10), now=NOW) is True  # an editor set a new date
+    assert store.mark_reminded("fact", "e1", date(2025, 3, 1), now=NOW) is True  # another kind of item
+    assert store.mark_reminded("entry", "e2", date(2025, 3, 1), now=NOW) is True
+
+
+def test_prune_covers_dismissals_but_keeps_learned_and_reminders(store: Store) -> None:
+    old = NOW - timedelta(days=100)
+    clarify = store.log_question("alt", "alt", "de", "clarify", now=old)
+    store.resolve_clarify(clarify, "e1")
+    store.dismiss_review(["alt"], "dismissed", now=old)
+    store.dismiss_review(["neu"], "learned", now=NOW - timedelta(days=5))
+    learned = store.add_learned("e1", "de", "alt", now=old)
+    store.mark_reminded("entry", "e1", date(2024, 1, 1), now=old)
+
+    assert store.prune(90, now=NOW) == 2  # the old question (with its pick) and the old dismissal
+    assert store._conn.execute("SELECT normalized FROM review_dismissed").fetchall() == [("neu",)]
+    assert store.learned() == [learned]
+    assert store.mark_reminded("entry", "e1", date(2024, 1, 1), now=NOW) is False
