@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot import texts
+from bot import cli_learned, texts
 from bot.answers import Option, Reply
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import LANGS, Lang
@@ -98,6 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     anns.add_argument("--json", action="store_true", help="als JSON ausgeben")
     anns.add_argument("--limit", type=int, default=50, help="höchstens so viele (neueste zuerst)")
     anns.set_defaults(func=cmd_announcements)
+
+    cli_learned.add_parser(sub)
     return parser
 
 
@@ -266,36 +268,108 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import time
+
+    from bot.config import DB_FILENAME
+    from bot.knowledge.yamlnodes import Problem
+    from bot.lint import CATEGORY_LABELS, categorized, lint, stale_items
+    from bot.matching.matcher import Matcher
+    from bot.storage import Store
+
+    def count(found: list[Problem]) -> str:
+        """``0``, ``1 Fehler``, ``2 Warnungen``, ``1 Fehler, 1 Warnung``."""
+        n_errors = sum(1 for p in found if p.severity == "error")
+        n_warnings = len(found) - n_errors
+        parts = [f"{n_errors} Fehler"] if n_errors else []
+        if n_warnings:
+            parts.append(f"{n_warnings} Warnung{'en' if n_warnings > 1 else ''}")
+        return ", ".join(parts) or "0"
+
     directory = Path(args.directory or args.knowledge)
-    result = load_knowledge(directory)
+    today = dt.date.today()
+    started = time.perf_counter()
+    result = load_knowledge(directory, today=today)
+    k = result.knowledge
+    problems = categorized(result.problems)
+    stale = []
+    if k is not None:
+        problems += lint(k, Matcher(k), today=today)
+        stale = stale_items(k, today)
+    seconds = time.perf_counter() - started
+    data = _data_dir(require_token=False)
+    live = Store.peek_live(data[1] / DB_FILENAME) if not isinstance(data, int) else None
+    problems.sort(key=lambda p: (p.file, p.line))
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity == "warning"]
     if args.json:
         payload = {
-            "ok": result.knowledge is not None,
-            "version": result.knowledge.version if result.knowledge else None,
-            "entries": len(result.knowledge.entries) if result.knowledge else None,
+            "ok": k is not None and not errors,
+            "version": k.version if k else None,
+            "entries": len(k.entries) if k else None,
+            "seconds": round(seconds, 3),
+            "live": None
+            if live is None
+            else {
+                "version": live.version,
+                "files_version": live.files_version,
+                "entries": live.entries,
+                "learned": live.learned,
+                "loaded_at": live.loaded_at.isoformat(),
+                "current": k is not None and live.files_version == k.version,
+            },
             "problems": [
-                {"file": p.file, "line": p.line, "path": p.path, "message": p.message, "severity": p.severity}
-                for p in result.problems
+                {
+                    "file": p.file,
+                    "line": p.line,
+                    "path": p.path,
+                    "message": p.message,
+                    "severity": p.severity,
+                    "category": p.category,
+                }
+                for p in problems
+            ],
+            "stale": [
+                {
+                    "kind": s.kind,
+                    "id": s.id,
+                    "review_by": s.review_by.isoformat(),
+                    "owner": s.owner,
+                    "file": s.file,
+                    "line": s.line,
+                }
+                for s in stale
             ],
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        for problem in result.errors:
-            print(f"FEHLER   {problem}")
-        for problem in result.warnings:
-            print(f"WARNUNG  {problem}")
-        if result.knowledge is not None:
-            k = result.knowledge
+        counts = []
+        for category, label in CATEGORY_LABELS.items():
+            found = [p for p in errors + warnings if p.category == category]
+            counts.append(f"{label}: {count(found)}")
+            if found:
+                print(f"{label} ({count(found)})")
+                for problem in found:
+                    print(f"  {'FEHLER ' if problem.severity == 'error' else 'WARNUNG'}  {problem}")
+        if k is not None:
             print(
-                f"OK: {len(k.entries)} Einträge, {len(k.facts)} Fakten, {len(k.milestones)} Meilensteine, "
-                f"{len(k.synonyms)} Synonymgruppen, {len(k.smalltalk)} Smalltalk – Version {k.version}"
-                + (f" ({len(result.warnings)} Warnungen)" if result.warnings else "")
+                f"{'OK' if not errors else 'NICHT OK'}: Version {k.version}, {len(k.entries)} Einträge, "
+                f"{len(k.facts)} Fakten, {len(k.milestones)} Meilensteine, {len(k.synonyms)} Synonymgruppen, "
+                f"{len(k.smalltalk)} Smalltalk – {', '.join(counts)}"
             )
         else:
-            print(f"Nicht geladen: {len(result.errors)} Fehler. Die bisherige Version bleibt aktiv.")
-    if result.errors:
+            print(f"Nicht geladen: {len(errors)} Fehler. Die bisherige Version bleibt aktiv.")
+        print(f"Geprüft in {seconds:.2f} s.")
+        if live is not None:
+            same = k is not None and live.files_version == k.version
+            print(
+                f"Im Bot aktiv: Version {live.files_version} (mit {live.learned} gelernten Formulierungen: "
+                f"{live.version}), {live.entries} Einträge, geladen {live.loaded_at:%Y-%m-%d %H:%M} UTC – "
+                + ("entspricht diesen Dateien." if same else "weicht von diesen Dateien ab (/reload oder warten).")
+            )
+    if errors:
         return EXIT_INVALID
-    return EXIT_FAILED if args.strict and result.warnings else EXIT_OK
+    return EXIT_FAILED if args.strict and warnings else EXIT_OK
 
 
 # -- eval ---------------------------------------------------------------------------------------------------
