@@ -26,6 +26,8 @@ DEFAULT_RETENTION_DAYS: Final = 90
 MAX_RETENTION_DAYS: Final = 3650
 DEFAULT_WEBHOOK_LISTEN: Final = "127.0.0.1"
 DEFAULT_WEBHOOK_PORT: Final = 8443
+DEFAULT_WATCH_DEBOUNCE_MS: Final = 1000
+DEFAULT_REMINDER_HOUR: Final = 9
 DB_FILENAME: Final = "faqbot.sqlite3"
 HEARTBEAT_FILENAME: Final = "heartbeat"
 
@@ -52,6 +54,9 @@ class Settings:
     webhook_secret: str | None = field(default=None, repr=False)
     webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
     webhook_port: int = DEFAULT_WEBHOOK_PORT
+    watch_knowledge: bool = True  # reload when knowledge/*.yaml change (besides /reload)
+    watch_debounce_ms: int = DEFAULT_WATCH_DEBOUNCE_MS
+    reminder_hour: int = DEFAULT_REMINDER_HOUR  # daily reminder of overdue review_by dates, Europe/Berlin
 
     def __repr__(self) -> str:
         shown = (
@@ -67,6 +72,9 @@ class Settings:
             f"webhook_secret=<{'set' if self.webhook_secret else 'none'}>",
             f"webhook_listen={self.webhook_listen!r}",
             f"webhook_port={self.webhook_port!r}",
+            f"watch_knowledge={self.watch_knowledge!r}",
+            f"watch_debounce_ms={self.watch_debounce_ms!r}",
+            f"reminder_hour={self.reminder_hour!r}",
         )
         return f"Settings({', '.join(shown)})"
 
@@ -145,6 +153,11 @@ class Settings:
             webhook_secret=webhook_secret,
             webhook_listen=get("FAQBOT_WEBHOOK_LISTEN") or DEFAULT_WEBHOOK_LISTEN,
             webhook_port=_int("FAQBOT_WEBHOOK_PORT", get("FAQBOT_WEBHOOK_PORT"), DEFAULT_WEBHOOK_PORT, 1, 65535),
+            watch_knowledge=_flag("FAQBOT_WATCH", get("FAQBOT_WATCH"), default=True),
+            watch_debounce_ms=_int(
+                "FAQBOT_WATCH_DEBOUNCE_MS", get("FAQBOT_WATCH_DEBOUNCE_MS"), DEFAULT_WATCH_DEBOUNCE_MS, 50, 60_000
+            ),
+            reminder_hour=_int("FAQBOT_REMINDER_HOUR", get("FAQBOT_REMINDER_HOUR"), DEFAULT_REMINDER_HOUR, 0, 23),
         )
 
     @property
@@ -162,6 +175,17 @@ def _int(name: str, raw: str, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ConfigError(f"{name}={value} liegt nicht zwischen {low} und {high}")
     return value
+
+
+def _flag(name: str, raw: str, *, default: bool) -> bool:
+    if not raw:
+        return default
+    value = raw.lower()
+    if value in ("1", "true", "yes", "ja", "on"):
+        return True
+    if value in ("0", "false", "no", "nein", "off"):
+        return False
+    raise ConfigError(f"{name}={raw!r}: erwartet 1/0, true/false, ja/nein oder on/off")
 
 
 def _int_list(name: str, raw: str, *, positive: bool = False) -> list[int]:

@@ -36,7 +36,7 @@ def test_build_application_defaults(tmp_path: Path, service: FaqService) -> None
     assert app.update_processor.max_concurrent_updates == DEFAULT_CONCURRENCY
     assert isinstance(app.bot.rate_limiter, RetryingRateLimiter)
     assert app.job_queue is not None
-    assert {job.name for job in app.job_queue.jobs()} == {"prune", "heartbeat"}
+    assert {job.name for job in app.job_queue.jobs()} == {"prune", "heartbeat", "stale-reminder"}
     assert "edited_message" in ALLOWED_UPDATES and "chat_member" not in ALLOWED_UPDATES
     store.close()
 
@@ -65,7 +65,7 @@ async def test_prune_and_heartbeat_jobs(tmp_path: Path) -> None:
 async def test_jobs_scheduled_and_store_closed_on_shutdown(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as h:
         assert h.app.job_queue is not None
-        assert {job.name for job in h.app.job_queue.jobs()} == {"prune", "heartbeat"}
+        assert {job.name for job in h.app.job_queue.jobs()} == {"prune", "heartbeat", "stale-reminder"}
         assert h.settings.heartbeat_path.exists()  # written once at start
         store = h.store
     with pytest.raises(sqlite3.ProgrammingError):

@@ -82,7 +82,9 @@ async def test_clarify_offers_options_and_fallback_offers_topics(tmp_path: Path)
         assert "Das weiß ich leider nicht" in fallback["text"]
         assert callback_data(fallback) == [cb.topics()]
         # pressing an option sends that entry's answer
-        entry_id = options[0].removeprefix("e:")
+        picked = cb.parse(options[0])
+        assert isinstance(picked, cb.ShowEntry) and picked.question_id is not None  # the clarify row travels along
+        entry_id = picked.entry_ref
         before = len(h.sent(USER_ID))
         h.push(
             U.callback(
@@ -97,6 +99,10 @@ async def test_clarify_offers_options_and_fallback_offers_topics(tmp_path: Path)
         assert h.calls("answerCallbackQuery")[-1].ok
         statuses = [row[1] for row in _log_rows(h.settings.db_path)]
         assert statuses == ["clarify", "fallback"]
+        # the pick is remembered, so this clarify question does not count as abandoned in /unbeantwortet
+        with sqlite3.connect(h.settings.db_path) as conn:
+            query = "SELECT resolved_entry_id FROM question_log WHERE id = ?"
+            assert conn.execute(query, (picked.question_id,)).fetchone() == (entry_id,)
         assert h.fake.rejections == []
 
 
@@ -540,12 +546,19 @@ async def test_stats_and_unanswered(tmp_path: Path) -> None:
         assert "(7 Tage)" in week
         bad = (await h.exchange(U.command("/stats abc", user_id=ADMIN_ID), ADMIN_ID))[-1]["text"]
         assert bad.startswith("Bitte eine Zahl")
-        unanswered = (await h.exchange(U.command("/unbeantwortet", user_id=ADMIN_ID), ADMIN_ID))[-1]["text"]
-        assert "3× „Wer bezahlt die neuen Kaffeemaschinen" in unanswered
-        assert "<im>" in unanswered  # escaped on the way out, shown literally
-        assert "ähnlich" in unanswered
-        assert f"1× „{Q_NONSENSE}“" in unanswered  # unknown words do not lump questions together
-        assert "1× „Wie backe ich einen Kuchen?“" in unanswered
+        card = (await h.exchange(U.command("/unbeantwortet", user_id=ADMIN_ID), ADMIN_ID))[-1]
+        text = card["text"]
+        assert text.startswith("❓ Offene Frage 1 von 3 (letzte 30 Tage)")
+        assert "„Wer bezahlt die neuen Kaffeemaschinen <im> Rathaus & wo?“" in text  # escaped, shown literally
+        assert "3× gestellt" in text and "ähnlich: „Wer bezahlt die neuen Kaffeemaschienen im Rathaus und wo“" in text
+        # unknown words do not lump questions together: the other two are cards 2 and 3
+        questions = []
+        for index in (1, 2):
+            await h.press(card, cb.review_page(30, index), ADMIN_ID)
+            card = h.calls("editMessageText")[-1].result
+            assert card["text"].startswith(f"❓ Offene Frage {index + 1} von 3")
+            questions.append(card["text"].split("\n")[2])
+        assert sorted(questions) == sorted([f"„{Q_NONSENSE}“", "„Wie backe ich einen Kuchen?“"])
         assert h.fake.rejections == []
 
 

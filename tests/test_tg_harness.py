@@ -104,6 +104,15 @@ class Harness:
     def calls(self, method: str) -> list[Call]:
         return self.fake.calls_of(method)
 
+    async def press(self, message: Mapping[str, Any], data: str, user_id: int = USER_ID) -> list[JSON]:
+        """Press the button ``data`` under the bot's ``message``; returns the messages sent to ``user_id``."""
+        assert data in callback_data(message), f"no button {data!r} under the message"
+        keyboard = message["reply_markup"]["inline_keyboard"]
+        update = U.callback(
+            data, user_id, message_id=message["message_id"], message_text=message["text"], inline_keyboard=keyboard
+        )
+        return await self.exchange(update, user_id)
+
 
 def unlimited_rate_limiter() -> RetryingRateLimiter:
     """The production limiter with the throughput caps lifted (retries stay) for fast, many-message tests."""
@@ -121,8 +130,12 @@ async def running_bot(
     fake: FakeBotApi | None = None,
     request_kwargs: Mapping[str, Any] | None = None,
     production_limits: bool = True,
+    watch_debounce_ms: int | None = None,
 ) -> AsyncIterator[Harness]:
-    """Start the fake (unless given), build the real Application and poll; stop everything afterwards."""
+    """Start the fake (unless given), build the real Application and poll; stop everything afterwards.
+
+    The knowledge files are watched only with ``watch_debounce_ms``; shutdown runs ``post_shutdown`` as
+    ``run_polling`` would (the store is closed then)."""
     async with contextlib.AsyncExitStack() as stack:
         if fake is None:
             fake = await stack.enter_async_context(FakeBotApi())
@@ -134,6 +147,8 @@ async def running_bot(
             data_dir=tmp_path / "data",
             allowed_chats=allowed_chats,
             retention_days=retention_days,
+            watch_knowledge=watch_debounce_ms is not None,  # off unless a test is about it
+            watch_debounce_ms=watch_debounce_ms or 1000,
         )
         service = FaqService.from_directory(settings.knowledge_dir)
         store = Store.open(settings.db_path)

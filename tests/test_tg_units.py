@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import re
@@ -14,8 +15,11 @@ from telegram import Bot, Message, Update
 from bot.answers import Option, Reply
 from bot.knowledge.loader import LoadResult
 from bot.knowledge.yamlnodes import Problem
+from bot.lint import StaleItem
+from bot.matching.matcher import Candidate
+from bot.review import ReviewGroup
 from bot.service import FaqService
-from bot.storage import DayCount, EntryCount, EntryFeedback, Stats, UnansweredQuestion
+from bot.storage import DayCount, EntryCount, EntryFeedback, Stats
 from bot.tg import admin, policy, render
 from bot.tg import callbacks as cb
 from bot.tg import texts as t
@@ -327,32 +331,52 @@ def test_order_key() -> None:
 # ---------------------------------------------------------------------------------------------- admin
 
 
-def _uq(question: str, times: int, minute: int = 0) -> UnansweredQuestion:
-    return UnansweredQuestion(question, times, dt.datetime(2024, 5, 1, 12, minute, tzinfo=dt.UTC))
-
-
-def test_unanswered_grouping() -> None:
-    groups = admin.group_unanswered(
-        [
-            _uq("Wer bezahlt die Kaffeemaschine?", 3),
-            _uq("Wie backe ich Kuchen?", 4),
-            _uq("wer bezahlt die kaffeemaschinen", 2),
-            _uq("Kaffeemaschine die bezahlt wer?", 1),
-            _uq("???", 1),
-        ]
+def _group(question: str, qid: int, candidates: tuple[str, ...] = ()) -> ReviewGroup:
+    return ReviewGroup(
+        question_id=qid,
+        question=question,
+        lang="de",
+        times=6,
+        kinds={"fallback": 4, "downvote": 2},
+        similar=("wer bezahlt die kaffeemaschinen", "a", "b", "c"),
+        last_asked=dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC),
+        normalized_keys=("kaffeemaschin zahl",),
+        question_ids=(qid,),
+        downvoted_entries=("schul-it-wechsel",),
+        candidates=tuple(Candidate(c, 50.0, "") for c in candidates),
     )
-    assert [(g.question, g.times) for g in groups] == [
-        ("Wer bezahlt die Kaffeemaschine?", 6),
-        ("Wie backe ich Kuchen?", 4),
-        ("???", 1),
-    ]
-    assert groups[0].similar == ("wer bezahlt die kaffeemaschinen", "Kaffeemaschine die bezahlt wer?")
-    text = admin.unanswered_html(groups, 30, "de")
+
+
+def test_review_card(service: FaqService) -> None:
+    k = service.knowledge
+    groups = [_group("Wer bezahlt <b>die</b> Kaffeemaschine?", 7, ("gruendung-termin", "geloescht")), _group("x", 9)]
+    text, keyboard = admin.review_card(groups, 0, 30, k, "de")
     plain, _ = parse_html(text)
-    assert "1. 6× „Wer bezahlt die Kaffeemaschine?“" in plain
-    assert admin.unanswered_html([], 7, "en") == t.UNANSWERED_NONE.en.format(days=7)
-    hostile = admin.unanswered_html(admin.group_unanswered([_uq("<b>&</b>", 1)]), 1, "de")
-    assert "&lt;b&gt;&amp;&lt;/b&gt;" in hostile
+    assert "Offene Frage 1 von 2 (letzte 30 Tage)" in plain
+    assert "„Wer bezahlt <b>die</b> Kaffeemaschine?“" in plain and "&lt;b&gt;" in text
+    assert "6× gestellt" in plain and "4× ohne Antwort, 2× 👎 auf die Antwort" in plain
+    assert "(+1)" in plain and "schul-it-wechsel" in plain
+    assert keyboard is not None
+    actions = [cb.parse(b.callback_data) for row in keyboard.inline_keyboard for b in row]
+    # a removed entry gets no button; attach, search, dismiss and "next" all carry the question row
+    assert actions == [
+        cb.Review(30, "attach", 7, "gruendung-termin"),
+        cb.Review(30, "search", 7),
+        cb.Review(30, "dismiss", 7),
+        cb.ReviewPage(30, 1),
+    ]
+    last, keyboard = admin.review_card(groups, 5, 30, k, "en")  # clamped to the last card
+    assert "Open question 2 of 2" in parse_html(last)[0]
+    assert keyboard is not None and cb.parse(keyboard.inline_keyboard[-1][0].callback_data) == cb.ReviewPage(30, 0)
+    assert admin.review_card([], 0, 7, k, "de") == (t.REVIEW_NONE.de.format(days=7), None)
+
+
+def test_search_results(service: FaqService) -> None:
+    entry = service.knowledge.entries["gruendung-termin"]
+    text, keyboard = admin.search_results([entry], "<Gründung>", 7, 30, "de")
+    assert "&lt;Gründung&gt;" in text and keyboard is not None
+    assert cb.parse(keyboard.inline_keyboard[0][0].callback_data) == cb.Review(30, "attach", 7, "gruendung-termin")
+    assert admin.search_results([], "xyz", 7, 30, "en") == (t.REVIEW_SEARCH_NONE.en.format(term="xyz"), None)
 
 
 def test_stats_html(service: FaqService) -> None:
@@ -370,7 +394,9 @@ def test_stats_html(service: FaqService) -> None:
         feedback_down=1,
     )
     loaded = dt.datetime(2024, 5, 3, 8, 0, tzinfo=dt.UTC)
-    plain, _ = parse_html(admin.stats_html(stats, service.knowledge, loaded, "de"))
+    snapshot = dataclasses.replace(service.snapshot, loaded_at=loaded)
+    stale = [StaleItem("entry", "gruendung-termin", dt.date(2024, 4, 1), "Amt 10", "knowledge/faq.yaml", 12)]
+    plain, _ = parse_html(admin.stats_html(stats, snapshot, stale, "de"))
     assert "Fragen: 4" in plain
     assert "Beantwortet 50 % · Rückfrage 25 % · Nicht gewusst 25 % · Smalltalk 0 %" in plain
     assert "• 03.05.2024: 3\n• 01.05.2024: 1" in plain
@@ -379,8 +405,10 @@ def test_stats_html(service: FaqService) -> None:
     assert "2. geloescht: 1×" in plain
     assert "👍 2 · 👎 1" in plain
     assert service.knowledge.version in plain and "2024-05-03 08:00 UTC" in plain
-    en, _ = parse_html(admin.stats_html(stats, service.knowledge, loaded, "en"))
-    assert "Answered 50%" in en
+    assert "Gelernte Formulierungen in Gebrauch: 0" in plain
+    assert "Eintrag gruendung-termin – fällig seit 01.04.2024, zuständig: Amt 10 (knowledge/faq.yaml:12)" in plain
+    en, _ = parse_html(admin.stats_html(stats, snapshot, [], "en"))
+    assert "Answered 50%" in en and "Due for review (review_by passed):\n(none)" in en
 
 
 def test_reload_views(service: FaqService) -> None:

@@ -26,8 +26,8 @@ from telegram.ext import CallbackContext as _CallbackContext
 from bot.broadcast import Report
 from bot.config import Settings
 from bot.knowledge.model import Lang, Text
-from bot.service import FaqService, KnowledgeInvalid
-from bot.storage import StorageError, Store
+from bot.service import FaqService, KnowledgeInvalid, Snapshot
+from bot.storage import LiveKnowledge, StorageError, Store
 from bot.tg import announce, policy
 from bot.tg import texts as t
 from bot.tg.handlers import ALLOWED_UPDATES, FaqHandlers
@@ -187,6 +187,7 @@ def default_rate_limiter() -> RetryingRateLimiter:
     return smooth_rate_limiter(OVERALL_PER_SECOND)
 
 
+ANNOUNCE_JOB: Final = "announce:"
 OVERALL_PER_SECOND: Final = 30
 SLACK: Final = 0.5  # how many message slots a late sender may catch up
 
@@ -247,13 +248,20 @@ def build_application(
             len(service.knowledge.entries),
         )
         await register_commands(app, settings)
+        service.on_swap = lambda snapshot: record_live(store, snapshot)
+        record_live(store, service.snapshot)
+        await apply_learned(service, store)
         write_heartbeat(settings)  # initialised: alive (the job refreshes it every minute)
         try:
             schedule_announcements(app, handlers, settings)
         except (sqlite3.Error, StorageError):
             log.exception("Ankündigungen konnten nicht geplant/fortgesetzt werden")
+        handlers.editors.on_live = lambda: schedule_milestones(app, handlers)
+        if settings.watch_knowledge:
+            handlers.editors.start_watching(app.bot, settings.watch_debounce_ms)
 
     async def post_shutdown(app: App) -> None:
+        handlers.editors.stop_watching()
         for task in list(handlers.tasks):
             task.cancel()  # rows in flight stay `sending` and are reported `unknown` after the restart
         handlers.close()
@@ -278,7 +286,45 @@ def build_application(
         raise RuntimeError("python-telegram-bot[job-queue] is required")
     app.job_queue.run_repeating(prune_job(store, settings.retention_days), PRUNE_INTERVAL, first=60, name="prune")
     app.job_queue.run_repeating(heartbeat_job(settings), HEARTBEAT_INTERVAL, name="heartbeat")
+    app.job_queue.run_daily(
+        handlers.editors.remind_stale, dt.time(settings.reminder_hour, tzinfo=announce.BERLIN), name="stale-reminder"
+    )
     return app
+
+
+def record_live(store: Store, snapshot: Snapshot) -> None:
+    """Note the version that serves in the database, where ``faqbot check`` shows it to editors."""
+    live = LiveKnowledge(
+        version=snapshot.knowledge.version,
+        files_version=snapshot.editors_knowledge.version,
+        entries=len(snapshot.knowledge.entries),
+        learned=len(snapshot.learned),
+        loaded_at=snapshot.loaded_at,
+    )
+    try:
+        store.record_live(live)
+    except (sqlite3.Error, StorageError):
+        log.exception("Aktive Version nicht speicherbar")
+
+
+async def apply_learned(service: FaqService, store: Store) -> None:
+    """At start-up: serve the phrasings admins attached in /unbeantwortet (kept in the database)."""
+    try:
+        learned = store.learned()
+    except (sqlite3.Error, StorageError):
+        log.exception("Gelernte Formulierungen nicht lesbar; es gilt nur die Wissensbasis")
+        return
+    if not learned:
+        return
+    prepared = await asyncio.to_thread(service.use_learned, learned)
+    log.info(
+        "%d gelernte Formulierungen in Gebrauch (%d ausgelassen)",
+        len(service.snapshot.learned),
+        len(learned) - len(service.snapshot.learned),
+    )
+    for problem in prepared.result.warnings:
+        if problem.file == "gelernt":
+            log.warning("  %s", problem)
 
 
 def schedule_announcements(app: App, handlers: FaqHandlers, settings: Settings) -> None:
@@ -291,12 +337,24 @@ def schedule_announcements(app: App, handlers: FaqHandlers, settings: Settings) 
         log.warning("%d Ankündigungs-Zustellungen nach Neustart unklar (werden nicht erneut gesendet)", in_doubt)
     for announcement_id in outbox.resumable():
         app.job_queue.run_once(_resume_job(handlers, settings, announcement_id), 0, name=f"resume:{announcement_id}")
+    schedule_milestones(app, handlers)
+
+
+def schedule_milestones(app: App, handlers: FaqHandlers) -> None:
+    """Put the milestones with ``announce_at`` on the job queue (past-due ones run now). Called at start-up
+    and whenever a new knowledge version goes live, so an ``announce_at`` added or moved by editors counts
+    without a restart; jobs of the previous version are replaced."""
+    assert app.job_queue is not None
+    for job in app.job_queue.jobs():
+        if job.name and job.name.startswith(ANNOUNCE_JOB):
+            job.schedule_removal()
     milestones = list(handlers.service.knowledge.milestones.values())
-    due, later = announce.due_milestones(milestones, outbox, dt.datetime.now(announce.BERLIN))
+    due, later = announce.due_milestones(milestones, handlers.outbox, dt.datetime.now(announce.BERLIN))
+    settings = handlers.settings
     for milestone in due:
-        app.job_queue.run_once(_scheduled_job(handlers, settings, milestone.id), 0, name=f"announce:{milestone.id}")
+        app.job_queue.run_once(_scheduled_job(handlers, settings, milestone.id), 0, name=ANNOUNCE_JOB + milestone.id)
     for milestone, when in later:
-        app.job_queue.run_once(_scheduled_job(handlers, settings, milestone.id), when, name=f"announce:{milestone.id}")
+        app.job_queue.run_once(_scheduled_job(handlers, settings, milestone.id), when, name=ANNOUNCE_JOB + milestone.id)
     if due or later:
         log.info("Ankündigungen: %d fällig, %d geplant", len(due), len(later))
 

@@ -4,10 +4,14 @@ Grammar (``<ref>`` is an entry or topic id, or ``#`` + 12 hex digits of its SHA-
 
     T:<page>                      topic overview, page n
     t:<ref>:<page>                questions of one topic, page n
-    e:<ref>                       show an entry's answer
+    e:<ref>[:<question>]          show an entry's answer (question: the clarify question it was picked for)
     f:<+|->:<ref>[:<question>]    feedback 👍/👎 on an answer (question: the question_log row id)
     l:<de|en>                     set the user's language
     a:<+|->:<ref>                 confirm (+) or cancel (-) the announcement of a milestone (admins)
+    u:<days>:<index>              review queue (/unbeantwortet over <days> days): show group number <index>
+    u:<days>:<a|d|s>:<question>[:<ref>]
+                                  review the group of question row <question>: attach it to entry <ref> as
+                                  a learned phrasing (a), dismiss it (d), search an entry to attach it to (s)
 
 Anyone can send arbitrary callback data to a bot (with a modified client), so :func:`parse` accepts only
 exactly this grammar and returns ``None`` for anything else; resolving a ref against the knowledge
@@ -31,13 +35,16 @@ _ID_MAX: Final = 40  # longer ids are referenced by hash so that every format st
 _HASH_LEN: Final = 12
 _REF: Final = rf"(?:[a-z0-9-]{{1,{_ID_MAX}}}|#[0-9a-f]{{{_HASH_LEN}}})"
 _PAGE: Final = r"(?:0|[1-9][0-9]{0,2})"
+_QUESTION: Final = r"([1-9][0-9]{0,11})"
 
 _TOPICS_RE: Final = re.compile(rf"T:({_PAGE})")
 _TOPIC_RE: Final = re.compile(rf"t:({_REF}):({_PAGE})")
-_ENTRY_RE: Final = re.compile(rf"e:({_REF})")
+_ENTRY_RE: Final = re.compile(rf"e:({_REF})(?::{_QUESTION})?")
 _FEEDBACK_RE: Final = re.compile(rf"f:([+-]):({_REF})(?::([1-9][0-9]{{0,17}}))?")
 _LANG_RE: Final = re.compile(r"l:(de|en)")
 _ANNOUNCE_RE: Final = re.compile(rf"a:([+-]):({_REF})")
+_REVIEW_PAGE_RE: Final = re.compile(rf"u:({_PAGE}):({_PAGE})")
+_REVIEW_RE: Final = re.compile(rf"u:({_PAGE}):([ads]):{_QUESTION}(?::({_REF}))?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +61,7 @@ class ShowTopic:
 @dataclass(frozen=True, slots=True)
 class ShowEntry:
     entry_ref: str
+    question_id: int | None = None  # set for the options of a clarify question
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +82,22 @@ class Announce:
     milestone_ref: str
 
 
-Action = ShowTopics | ShowTopic | ShowEntry | Feedback | SetLang | Announce
+@dataclass(frozen=True, slots=True)
+class ReviewPage:
+    days: int
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    days: int
+    verb: Literal["attach", "dismiss", "search"]
+    question_id: int
+    entry_ref: str | None = None  # only (and always) for attach
+
+
+Action = ShowTopics | ShowTopic | ShowEntry | Feedback | SetLang | Announce | ReviewPage | Review
+_VERBS: Final[dict[str, Literal["attach", "dismiss", "search"]]] = {"a": "attach", "d": "dismiss", "s": "search"}
 
 
 # ------------------------------------------------------------------------------------------------ encode
@@ -101,8 +124,11 @@ def topic(topic_id: str, page: int = 0) -> str:
     return _checked(f"t:{ref(topic_id)}:{_clamp(page)}")
 
 
-def entry(entry_id: str) -> str:
-    return _checked(f"e:{ref(entry_id)}")
+def entry(entry_id: str, question_id: int | None = None) -> str:
+    data = f"e:{ref(entry_id)}"
+    if question_id is not None and 0 < question_id < 10**12:
+        data += f":{question_id}"
+    return _checked(data)
 
 
 def feedback(value: int, entry_id: str, question_id: int | None = None) -> str:
@@ -123,6 +149,19 @@ def announce(confirm: bool, milestone_id: str) -> str:
     return _checked(f"a:{'+' if confirm else '-'}:{ref(milestone_id)}")
 
 
+def review_page(days: int, index: int) -> str:
+    return _checked(f"u:{_clamp(days)}:{_clamp(index)}")
+
+
+def review(days: int, verb: Literal["attach", "dismiss", "search"], question_id: int, entry_id: str = "") -> str:
+    if not 0 < question_id < 10**12:
+        raise ValueError(f"question id out of range: {question_id}")
+    if (verb == "attach") != bool(entry_id):
+        raise ValueError("attach needs an entry id, dismiss and search take none")
+    data = f"u:{_clamp(days)}:{verb[0]}:{question_id}"
+    return _checked(f"{data}:{ref(entry_id)}" if entry_id else data)
+
+
 def _clamp(page: int) -> int:
     return max(0, min(MAX_PAGE, page))
 
@@ -135,7 +174,7 @@ def parse(data: object) -> Action | None:
     if not isinstance(data, str) or not 1 <= len(data.encode("utf-8", "surrogatepass")) <= MAX_BYTES:
         return None
     if m := _ENTRY_RE.fullmatch(data):
-        return ShowEntry(m.group(1))
+        return ShowEntry(m.group(1), int(m.group(2)) if m.group(2) else None)
     if m := _FEEDBACK_RE.fullmatch(data):
         value: Literal[1, -1] = 1 if m.group(1) == "+" else -1
         return Feedback(value, m.group(2), int(m.group(3)) if m.group(3) else None)
@@ -147,6 +186,13 @@ def parse(data: object) -> Action | None:
         return SetLang("en" if m.group(1) == "en" else "de")
     if m := _ANNOUNCE_RE.fullmatch(data):
         return Announce(m.group(1) == "+", m.group(2))
+    if m := _REVIEW_PAGE_RE.fullmatch(data):
+        return ReviewPage(int(m.group(1)), int(m.group(2)))
+    if m := _REVIEW_RE.fullmatch(data):
+        verb = _VERBS[m.group(2)]
+        if (verb == "attach") != (m.group(4) is not None):
+            return None
+        return Review(int(m.group(1)), verb, int(m.group(3)), m.group(4))
     return None
 
 

@@ -50,9 +50,10 @@ from bot.knowledge.model import Entry, Lang
 from bot.service import FaqService
 from bot.storage import ChatType as LogChatType
 from bot.storage import Store
-from bot.tg import admin, announce, policy, render
+from bot.tg import announce, policy, render
 from bot.tg import callbacks as cb
 from bot.tg import texts as t
+from bot.tg.editors import EditorWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ class FaqHandlers:
         self.announce_concurrency = announce.DEFAULT_CONCURRENCY
         self.progress_interval = PROGRESS_INTERVAL
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.editors = EditorWorkflow(self)
 
     @property
     def outbox(self) -> Outbox:
@@ -120,6 +122,7 @@ class FaqHandlers:
         private = filters.ChatType.PRIVATE
         groups = filters.ChatType.GROUPS
         app.add_handler(TypeHandler(Update, self.admit), group=-1)
+        self.editors.register(app)  # first: an admin's reply to "which entry?" is not a question
         app.add_handlers(
             [
                 CommandHandler("start", self.start, filters=msg),
@@ -130,9 +133,6 @@ class FaqHandlers:
                 CommandHandler(["datenschutz", "privacy"], self.privacy, filters=msg),
                 CommandHandler(["vergessen", "forget"], self.forget, filters=msg & private),
                 CommandHandler(["frage", "ask"], self.ask_command, filters=msg),
-                CommandHandler("reload", self.reload, filters=msg & private),
-                CommandHandler("stats", self.stats, filters=msg & private),
-                CommandHandler("unbeantwortet", self.unanswered, filters=msg & private),
                 CommandHandler(["abonnieren", "subscribe"], self.subscribe, filters=msg),
                 CommandHandler(["abbestellen", "unsubscribe"], self.unsubscribe, filters=msg),
                 CommandHandler(["ankuendigen", "announce"], self.announce, filters=msg & private),
@@ -670,6 +670,12 @@ class FaqHandlers:
             await self._answer_query(query, t.CB_INVALID.get(lang))
             return
         knowledge = self.service.knowledge
+        if isinstance(action, cb.ReviewPage | cb.Review):
+            if message is None:
+                await self._answer_query(query, t.CB_INVALID.get(lang))
+                return
+            await self.editors.pressed(query, message, action)
+            return
         if isinstance(action, cb.Announce):
             await self._announce_pressed(query, message, action)
             return
@@ -705,6 +711,11 @@ class FaqHandlers:
             )
             await self._answer_query(query, (t.FEEDBACK_THANKS if fresh else t.FEEDBACK_DUPLICATE).get(lang))
             return
+        if action.question_id is not None:  # an option of a clarify question was picked: not abandoned
+            try:
+                self.store.resolve_clarify(action.question_id, entry.id)
+            except sqlite3.Error:
+                log.exception("Auswahl nach Rückfrage nicht speicherbar")
         reply = self.service.entry_reply(entry.id, lang)
         await self._answer_query(query)
         if reply is not None:
@@ -817,47 +828,6 @@ class FaqHandlers:
             await self.send_text(message, t.ADMIN_ONLY.get(self.ui_lang(user)))
             return None
         return message
-
-    async def reload(self, update: Update, context: Context) -> None:
-        message = await self._admin_message(update, "reload")
-        if message is None:
-            return
-        lang = self.ui_lang(update.effective_user)
-        serving = self.service.knowledge
-        try:
-            result = await asyncio.to_thread(self.service.reload)
-        except Exception as exc:
-            log.exception("Neuladen der Wissensbasis fehlgeschlagen")
-            await self.send_html(message, [admin.reload_failed_html(exc, serving, lang)])
-            return
-        if result.knowledge is None:
-            log.warning("Neue Wissensbasis abgelehnt: %d Fehler", len(result.errors))
-        await self.send_html(message, render.split_html(admin.reload_html(result, serving, lang)))
-
-    async def stats(self, update: Update, context: Context) -> None:
-        message = await self._admin_message(update, "stats")
-        if message is None:
-            return
-        lang = self.ui_lang(update.effective_user)
-        days = policy.parse_days(context.args or ())
-        if days is None:
-            await self.send_text(message, t.DAYS_USAGE.get(lang).format(max=365))
-            return
-        snapshot = self.service.snapshot
-        text = admin.stats_html(self.store.stats(days), snapshot.knowledge, snapshot.loaded_at, lang)
-        await self.send_html(message, render.split_html(text))
-
-    async def unanswered(self, update: Update, context: Context) -> None:
-        message = await self._admin_message(update, "unbeantwortet")
-        if message is None:
-            return
-        lang = self.ui_lang(update.effective_user)
-        days = policy.parse_days(context.args or ())
-        if days is None:
-            await self.send_text(message, t.DAYS_USAGE.get(lang).format(max=365))
-            return
-        groups = admin.group_unanswered(self.store.unanswered(days=days, limit=500))
-        await self.send_html(message, render.split_html(admin.unanswered_html(groups, days, lang)))
 
     # ------------------------------------------------------------------------------------------- errors
 

@@ -193,7 +193,10 @@ def answer_keyboard(reply: Reply, question_id: int | None = None) -> InlineKeybo
                 ]
             )
     elif reply.status == "clarify":
-        rows += [[InlineKeyboardButton(label(o.label), callback_data=cb.entry(o.entry_id))] for o in reply.options]
+        rows += [
+            [InlineKeyboardButton(label(o.label), callback_data=cb.entry(o.entry_id, question_id))]
+            for o in reply.options
+        ]
         rows.append([InlineKeyboardButton(t.BTN_BROWSE.get(lang), callback_data=cb.topics())])
     elif reply.status == "fallback":
         rows.append([InlineKeyboardButton(t.BTN_BROWSE.get(lang), callback_data=cb.topics())])

@@ -155,7 +155,10 @@ PRIVACY = Text(
     "• Gruppen: für Gruppen, die Ankündigungen abonniert haben, speichere ich Chat-ID, Titel, Sprache und "
     "Themen, bis das Abo endet oder der Bot die Gruppe verlässt.\n"
     "• Telegram-Update-Nummern (ohne Inhalt) merke ich mir {days} Tage, damit keine Nachricht doppelt "
-    "beantwortet wird.\n\n"
+    "beantwortet wird.\n"
+    "• Gelernte Formulierungen: Wenn die Redaktion eine unbeantwortete Frage als neue Formulierung zu einer "
+    "Antwort übernimmt, bleibt deren Wortlaut (ohne jeden Bezug zu Ihnen) gespeichert, bis die Redaktion "
+    "ihn entfernt.\n\n"
     "Löschen: /vergessen löscht sofort Ihre Spracheinstellung (und ein Abo Ihres privaten Chats). "
     "Die Fragen selbst enthalten keinen Bezug zu Ihnen und können daher nicht Ihnen zugeordnet werden.\n\n"
     "Bitte schreiben Sie keine personenbezogenen Daten (Namen, Telefonnummern, Personalnummern) in Ihre "
@@ -172,7 +175,9 @@ PRIVACY = Text(
     "you delete it.\n"
     "• Groups: for groups subscribed to announcements I store chat id, title, language and topics until "
     "the subscription ends or the bot leaves the group.\n"
-    "• Telegram update numbers (no content) are kept for {days} days so no message is answered twice.\n\n"
+    "• Telegram update numbers (no content) are kept for {days} days so no message is answered twice.\n"
+    "• Learned phrasings: when the editors adopt an unanswered question as a new phrasing of an answer, its "
+    "wording (without any link to you) is kept until the editors remove it.\n\n"
     "Deleting: /vergessen immediately deletes your language preference (and a subscription of your private "
     "chat). The questions themselves contain no link to you and therefore cannot be attributed to you.\n\n"
     "Please do not put personal data (names, phone numbers, staff numbers) into your questions.",
@@ -216,8 +221,21 @@ STATS_PER_DAY = Text("Fragen pro Tag:", "Questions per day:")
 STATS_TOP = Text("Häufigste Antworten:", "Most frequent answers:")
 STATS_FEEDBACK = Text("Rückmeldungen: 👍 {up} · 👎 {down}", "Feedback: 👍 {up} · 👎 {down}")
 STATS_KNOWLEDGE = Text(
-    "Wissensbasis: Version {version}, {entries} Einträge, geladen {loaded}",
-    "Knowledge: version {version}, {entries} entries, loaded {loaded}",
+    "Wissensbasis: Version {version}, {entries} Einträge, geladen {loaded}, {warnings} Hinweise",
+    "Knowledge: version {version}, {entries} entries, loaded {loaded}, {warnings} warnings",
+)
+STATS_LEARNED = Text("Gelernte Formulierungen in Gebrauch: {count}", "Learned phrasings in use: {count}")
+STATS_STALE = Text("Zu prüfen (review_by überschritten):", "Due for review (review_by passed):")
+STALE_LINE = Text(
+    "{kind} {id} – fällig seit {date}{owner} ({file}:{line})", "{kind} {id} – due since {date}{owner} ({file}:{line})"
+)
+STALE_KIND = {"entry": Text("Eintrag", "Entry"), "fact": Text("Fakt", "Fact")}
+STALE_OWNER = Text(", zuständig: {owner}", ", owner: {owner}")
+STALE_REMINDER = Text(
+    "⏰ Bitte prüfen – bei diesen Inhalten ist das Prüfdatum (review_by) überschritten. Der Bot antwortet "
+    "weiter damit (mit „Stand“-Datum):",
+    "⏰ Please review – these items are past their review_by date. The bot still answers with them (showing "
+    "their as-of date):",
 )
 STATS_NONE = Text("(keine)", "(none)")
 UNANSWERED_TITLE = Text(
@@ -229,6 +247,59 @@ UNANSWERED_NONE = Text(
     "There were no unanswered questions in the last {days} days.",
 )
 UNANSWERED_SIMILAR = Text("ähnlich", "similar")
+REVIEW_NONE = Text(
+    "Nichts zu prüfen: in den letzten {days} Tagen blieb keine Frage offen (auch keine 👎).",
+    "Nothing to review: no question was left open in the last {days} days (no 👎 either).",
+)
+REVIEW_TITLE = Text(
+    "Offene Frage {index} von {total} (letzte {days} Tage)",
+    "Open question {index} of {total} (last {days} days)",
+)
+REVIEW_TIMES = Text("{times}× gestellt, zuletzt {last}", "asked {times}×, last {last}")
+REVIEW_KINDS = {
+    "fallback": Text("ohne Antwort", "not answered"),
+    "clarify": Text("Rückfrage ohne Auswahl", "clarify left without a pick"),
+    "downvote": Text("👎 auf die Antwort", "👎 on the answer"),
+}
+REVIEW_DOWNVOTED = Text("👎 bekam die Antwort: {entries}", "👎 went to the answer: {entries}")
+REVIEW_HINT = Text(
+    "Passt die Frage zu einer vorhandenen Antwort? Dann als neue Formulierung übernehmen – sie wirkt sofort.",
+    "Does the question fit an existing answer? Then adopt it as a new phrasing – it works at once.",
+)
+BTN_ATTACH = Text("➕ {title}", "➕ {title}")
+BTN_SEARCH = Text("🔎 Anderer Eintrag …", "🔎 Other entry …")
+BTN_DISMISS = Text("🗑 Verwerfen", "🗑 Dismiss")
+REVIEW_SEARCH_PROMPT = Text(
+    "Zu welchem Eintrag gehört „{question}“? Schicken Sie mir ein Stichwort (z. B. „Gründung“ oder eine Eintrags-ID).",
+    "Which entry does “{question}” belong to? Send me a keyword (e.g. “founding” or an entry id).",
+)
+REVIEW_SEARCH_RESULTS = Text("Einträge zu „{term}“ – antippen zum Übernehmen:", "Entries for “{term}” – tap to adopt:")
+REVIEW_SEARCH_NONE = Text(
+    "Kein Eintrag passt zu „{term}“. Versuchen Sie ein anderes Stichwort oder /unbeantwortet.",
+    "No entry matches “{term}”. Try another keyword or /unbeantwortet.",
+)
+REVIEW_LEARNED = Text(
+    "✅ Übernommen: „{question}“ ist jetzt eine Formulierung von „{title}“ ({entry}) und wirkt sofort.",
+    "✅ Adopted: “{question}” is now a phrasing of “{title}” ({entry}) and works at once.",
+)
+REVIEW_LEARNED_CHECK = Text(
+    "Probe: Die Frage wird jetzt mit diesem Eintrag beantwortet.",
+    "Check: the question is now answered with this entry.",
+)
+REVIEW_REFUSED = Text("❌ Nicht übernommen: {reason}", "❌ Not adopted: {reason}")
+REVIEW_SELFTEST_FAILED = Text(
+    "mit dieser Formulierung bestünde die Wissensbasis ihren Selbsttest nicht ({problem})",
+    "with this phrasing the knowledge would fail its self-test ({problem})",
+)
+REVIEW_DISMISSED = Text("🗑 Verworfen: „{question}“.", "🗑 Dismissed: “{question}”.")
+REVIEW_GONE = Text(
+    "Diese Frage ist schon erledigt (übernommen, verworfen oder nicht mehr im Zeitraum).",
+    "This question has been handled already (adopted, dismissed or out of the period).",
+)
+RELOAD_AUTO = Text(
+    "Dateiänderung erkannt ({files}).",
+    "File change detected ({files}).",
+)
 DAYS_USAGE = Text("Bitte eine Zahl von 1 bis {max} angeben, z. B. /stats 7.", "Please give a number from 1 to {max}.")
 
 # ------------------------------------------------------------------------------------------ command menu
