@@ -1,0 +1,117 @@
+"""Random search over the matcher's :class:`Thresholds` on the development sets (never the holdout).
+
+Run: .venv/bin/python benchmarks/tune_thresholds.py [--trials 300] [--seed 1] [--spread 0.25]
+A greedy random walk: each trial moves one to three numeric thresholds of the best point so far (starting at the
+defaults) by up to ±spread (relative) and scores dev.yaml and dev2.yaml. A trial is admissible when, on *both* sets,
+out-of-scope refused ≥ 0.97 and confident-wrong ≤ 0.01; among those the best mean in-scope correct wins (ties: the
+higher mean out-of-scope refusal). Prints the defaults' scores, the ten best admissible settings and, for the
+best, the fields that differ from the defaults, ready to paste into ``Thresholds``.
+
+tests/eval/holdout.yaml is deliberately not read: tuning on it would make its figure meaningless.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.evaluation import evaluate, load_items  # noqa: E402
+from bot.knowledge.loader import load_knowledge  # noqa: E402
+from bot.knowledge.model import Knowledge  # noqa: E402
+from bot.matching.matcher import DEFAULT_THRESHOLDS, Matcher, Thresholds  # noqa: E402
+
+SETS = ("dev", "dev2")  # never "holdout"
+MIN_REFUSED = 0.97
+MAX_CONFIDENT_WRONG = 0.01
+FIXED = {"max_options"}  # not searched: how many options a clarify offers is a product decision
+
+Scores = dict[str, tuple[float, float, float]]
+
+
+def score(knowledge: Knowledge, thresholds: Thresholds, items: dict[str, list]) -> Scores:  # type: ignore[type-arg]
+    matcher = Matcher(knowledge, thresholds)
+    out = {}
+    for name, its in items.items():
+        report = evaluate(its, matcher.match)
+        out[name] = (report.in_scope_correct, report.out_of_scope_refused, report.confident_wrong)
+    return out
+
+
+def admissible(scores: Scores) -> bool:
+    return all(oos >= MIN_REFUSED and cw <= MAX_CONFIDENT_WRONG for _, oos, cw in scores.values())
+
+
+def objective(scores: Scores) -> tuple[float, float]:
+    n = len(scores)
+    return sum(s[0] for s in scores.values()) / n, sum(s[1] for s in scores.values()) / n
+
+
+def perturb(base: Thresholds, rng: random.Random, spread: float) -> Thresholds:
+    """Move one to three randomly chosen thresholds by up to ±spread (relative)."""
+    names = [
+        f.name for f in dataclasses.fields(base) if f.name not in FIXED and isinstance(getattr(base, f.name), float)
+    ]
+    changes = {}
+    for name in rng.sample(names, rng.randint(1, 3)):
+        f = next(f for f in dataclasses.fields(base) if f.name == name)
+        value = getattr(base, f.name)
+        new = value * (1 + rng.uniform(-spread, spread))
+        if f.name in ("explained_share", "option_floor", "phrasing_floor", "incidental_credit", "bag_share"):
+            new = min(max(new, 0.0), 1.0)
+        changes[f.name] = round(new, 3)
+    return dataclasses.replace(base, **changes)
+
+
+def fmt(scores: Scores) -> str:
+    return "  ".join(f"{k} {i:.3f}/{o:.3f}/{c:.3f}" for k, (i, o, c) in scores.items())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--spread", type=float, default=0.25)
+    args = parser.parse_args()
+    knowledge = load_knowledge(ROOT / "knowledge").knowledge
+    assert knowledge is not None
+    items = {name: load_items([ROOT / "tests" / "eval" / f"{name}.yaml"]) for name in SETS}
+    rng = random.Random(args.seed)
+    base = score(knowledge, DEFAULT_THRESHOLDS, items)
+    print(f"defaults: {fmt(base)}  (in-scope/out-of-scope refused/confident-wrong)")
+    results = [(objective(base), DEFAULT_THRESHOLDS, base)] if admissible(base) else []
+    current = (objective(base), DEFAULT_THRESHOLDS) if admissible(base) else ((0.0, 0.0), DEFAULT_THRESHOLDS)
+    for trial in range(args.trials):
+        # A random walk that keeps the best admissible point so far as its centre (greedy local search).
+        thresholds = perturb(current[1], rng, args.spread)
+        scores = score(knowledge, thresholds, items)
+        if admissible(scores):
+            results.append((objective(scores), thresholds, scores))
+            if objective(scores) > current[0]:
+                current = (objective(scores), thresholds)
+        if (trial + 1) % 50 == 0:
+            best = max(results, key=lambda r: r[0]) if results else None
+            print(f"  {trial + 1} trials, best mean in-scope {best[0][0]:.3f}" if best else f"  {trial + 1} trials")
+    results.sort(key=lambda r: r[0], reverse=True)
+    print(f"\nbest admissible of {args.trials} (oos ≥ {MIN_REFUSED} and cw ≤ {MAX_CONFIDENT_WRONG} on each set):")
+    for (mean_in, mean_oos), _, scores in results[:10]:
+        print(f"  in {mean_in:.3f} oos {mean_oos:.3f}  {fmt(scores)}")
+    if results:
+        best = results[0][1]
+        diff = {
+            f.name: getattr(best, f.name)
+            for f in dataclasses.fields(best)
+            if getattr(best, f.name) != getattr(DEFAULT_THRESHOLDS, f.name)
+        }
+        print("\nbest settings (changed fields):")
+        for name, value in diff.items():
+            print(f"  {name} = {value}  # default {getattr(DEFAULT_THRESHOLDS, name)}")
+
+
+if __name__ == "__main__":
+    main()
