@@ -49,6 +49,7 @@ class Snapshot:
     curated: Knowledge | None = None  # the editors' knowledge alone (None: same as ``knowledge``)
     learned: tuple[LearnedPhrasing, ...] = ()  # the learned phrasings in use
     warnings: tuple[Problem, ...] = ()  # loader and lint warnings of this version
+    load_warnings: tuple[Problem, ...] = ()  # the loader's alone (kept to re-lint with other learned phrasings)
     digest: str = ""  # hash of the knowledge files' bytes: "did anything change?" for the file watcher
 
     @classmethod
@@ -121,6 +122,7 @@ def prepare(
             curated=curated if used else None,
             learned=tuple(item for item in candidates if used and _merged(item, merged)),
             warnings=tuple(p for p in all_problems if p.severity == "warning"),
+            load_warnings=tuple(loaded),
             digest=digest,
         )
         return Prepared(LoadResult(merged, all_problems), live, tuple(dropped))
@@ -227,7 +229,7 @@ class FaqService:
         (files are not read again). Swapped in under the same rules as :meth:`reload`."""
         with self._lock:
             current = self._snapshot
-            prepared = prepare(current.editors_knowledge, learned, current.warnings, digest=current.digest)
+            prepared = prepare(current.editors_knowledge, learned, current.load_warnings, digest=current.digest)
             self._swap(prepared)
             return prepared
 

@@ -119,6 +119,13 @@ async def test_attach_from_the_card_and_refusals(tmp_path: Path) -> None:
             entry.questions["de"][0], "de", h.service.knowledge.entries[TARGET], _group_of(h, taken), "de"
         )
         assert refused.startswith("❌ Nicht übernommen") and "schul-it-wechsel" in refused
+        # one that would fail the self-test is taken back: nothing stored, the version unchanged
+        version = h.service.knowledge.version
+        vague = h.store.log_question("Wann?", "wann", "de", "fallback")
+        entry = h.service.knowledge.entries["gruendung-termin"]
+        refused = await _editors(h).attach("Wann?", "de", entry, _group_of(h, vague), "de")
+        assert refused.startswith("❌ Nicht übernommen") and "Selbsttest" in refused and "„Wann?“" in refused
+        assert h.store.learned() == [] and h.service.knowledge.version == version
         # dismissing takes the group out of the queue; the next card shows
         before = (await _card(h))["text"]
         total = int(re.search(r"von (\d+)", before).group(1))  # type: ignore[union-attr]

@@ -99,6 +99,8 @@ class EditorWorkflow:
                 return admin.reload_failed_html(exc, serving, lang)
             if result.knowledge is None:
                 log.warning("Neue Wissensbasis abgelehnt: %d Fehler", len(result.errors))
+                if self.service.directory is not None:  # reported here: the file watcher need not report it again
+                    self._refused_digest = await asyncio.to_thread(files_digest, self.service.directory)
             else:
                 self._refused_digest = None
                 self._went_live()
@@ -283,11 +285,10 @@ class EditorWorkflow:
             prepared = await asyncio.to_thread(self.service.use_learned, self.core.store.learned())
             if prepared.snapshot is None or learned.id not in prepared.snapshot.learned_ids:
                 # left out by the self-test (or the version refused): take it back, the old phrasings serve on
+                # (if a version went live, it is the one without it: nothing to undo there)
                 self.core.store.remove_learned(learned.id)
                 problems = [str(p) for p in prepared.result.problems if f"#{learned.id}]" in p.path]
                 problems += [str(p) for p in prepared.result.errors]
-                if prepared.snapshot is not None:
-                    await asyncio.to_thread(self.service.use_learned, self.core.store.learned())
                 detail = t.REVIEW_SELFTEST_FAILED.get(lang).format(problem="; ".join(problems[:2]) or "?")
                 return html.escape(t.REVIEW_REFUSED.get(lang).format(reason=detail))
             self.core.store.dismiss_review(group.normalized_keys, "learned")
