@@ -1,6 +1,7 @@
 """Send rate of a milestone announcement vs. the configured rate limit (goal: ≥ 90 % of it, never above).
 
 Run: .venv/bin/python benchmarks/bench_broadcast.py [--groups 600] [--rate 30] [--latency 0.05] [--rounds 3]
+     [--concurrency 8] [--floods 0]
 
 The fake Bot API (tests/support/fake_bot_api.py) runs in a child process and answers every sendMessage after
 ``--latency`` seconds (Telegram itself takes ~50–300 ms); this process runs the real sender
@@ -8,7 +9,9 @@ The fake Bot API (tests/support/fake_bot_api.py) runs in a child process and ans
 :class:`~bot.tg.app.RetryingRateLimiter` as configured by :func:`bot.tg.app.smooth_rate_limiter`) against N
 subscribed groups. Reported per round: the achieved rate (messages from the first to the last arrival at the
 fake, divided by that time), the most messages the fake saw within any 1-second window, and the per-group
-maximum. ``--rate 30`` is Telegram's real limit and the bot's production setting.
+maximum. ``--rate 30`` is Telegram's real limit and the bot's production setting. ``--floods N`` makes the fake
+answer 429 (``retry_after`` 1) to every sendMessage for one second, N times per round (evenly spread), as
+Telegram does once a limit is hit: the window after each pause shows whether the sender bursts.
 """
 
 from __future__ import annotations
@@ -28,16 +31,30 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _fake_process(conn: Connection, latency: float) -> None:
-    asyncio.run(_fake_main(conn, latency))
+def _fake_process(conn: Connection, latency: float, groups: int, floods: int) -> None:
+    asyncio.run(_fake_main(conn, latency, groups, floods))
 
 
-async def _fake_main(conn: Connection, latency: float) -> None:
+async def _fake_main(conn: Connection, latency: float, groups: int, floods: int) -> None:
     from tests.support.fake_bot_api import FakeBotApi, Fault
 
     slow = Fault("latency", delay=latency, process_after_delay=True) if latency > 0 else None
+    flood_starts = {groups * k // (floods + 1) for k in range(1, floods + 1)}
+    count = 0
+    flood_until = 0.0
+
+    def plan(method: str, params: object) -> Fault | None:
+        nonlocal count, flood_until
+        if method != "sendMessage":
+            return None
+        count += 1
+        now = time.monotonic()
+        if count in flood_starts:
+            flood_until = now + 1.0
+        return Fault.retry_after(1) if now < flood_until else slow
+
     async with FakeBotApi() as fake:
-        fake.fault_plan(lambda method, params: slow if method == "sendMessage" else None)
+        fake.fault_plan(plan)
         conn.send(fake.base_url)
         loop = asyncio.get_running_loop()
         while True:
@@ -51,9 +68,11 @@ async def _fake_main(conn: Connection, latency: float) -> None:
                         "max_1s": fake.max_rate_global(1.0),
                         "max_group_60s": fake.max_rate_per_chat(60.0),
                         "rejections": len(fake.rejections),
+                        "retry_after": sum(1 for c in fake.calls_of("sendMessage") if c.status == 429),
                     }
                 )
                 fake.clear()
+                count = 0
             else:
                 return
 
@@ -100,10 +119,13 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=0.05, help="fake Bot API answer delay, seconds")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--floods", type=int, default=0, help="one-second 429 floods per round")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     parent, child = mp.Pipe()
-    fake = mp.get_context("spawn").Process(target=_fake_process, args=(child, args.latency), daemon=True)
+    fake = mp.get_context("spawn").Process(
+        target=_fake_process, args=(child, args.latency, args.groups, args.floods), daemon=True
+    )
     fake.start()
     base_url = parent.recv()
     rates: list[float] = []
@@ -119,7 +141,7 @@ def main() -> int:
                     f"round {n}: {stats['sent']} messages in {elapsed:.1f} s; achieved {achieved:.1f} msg/s"
                     f" = {100 * achieved / args.rate:.1f} % of {args.rate:g}/s; max in any 1 s window:"
                     f" {stats['max_1s']}; max per group in 60 s: {stats['max_group_60s']};"
-                    f" rejections: {stats['rejections']}"
+                    f" 429 answers: {stats['retry_after']}; rejections: {stats['rejections']}"
                 )
     finally:
         parent.send("stop")
@@ -132,6 +154,8 @@ def main() -> int:
     flags = f"--groups {args.groups} --rate {args.rate:g} --latency {args.latency:g} --rounds {args.rounds}"
     if args.concurrency != 8:
         flags += f" --concurrency {args.concurrency}"
+    if args.floods:
+        flags += f" --floods {args.floods}"
     print(f"command: .venv/bin/python benchmarks/bench_broadcast.py {flags}")
     return 0
 
