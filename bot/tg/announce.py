@@ -34,20 +34,20 @@ from dataclasses import dataclass
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.answers import Renderer
 from bot.broadcast import AlreadyAnnounced, NothingToSend, Outbox, Report
 from bot.knowledge.model import Lang, Milestone
+from bot.tg import render
 from bot.tg import texts as t
 
 log = logging.getLogger(__name__)
 
 BERLIN: Final = ZoneInfo("Europe/Berlin")
 DEFAULT_CONCURRENCY: Final = 8
-NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
 GONE_HINTS: Final = ("chat not found", "bot was kicked", "bot is not a member", "group chat was deactivated")
 
 Progress = Callable[[Report], Awaitable[None] | None]
@@ -95,7 +95,9 @@ async def _send_one(
     migrations = 0
     while True:
         try:
-            message = await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+            message = await bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=render.NO_PREVIEW
+            )
         except RetryAfter as exc:  # the limiter's retries are used up; the request was not executed
             if retry_afters >= policy.retry_after_retries:
                 outbox.mark_failed(announcement_id, chat_id, f"RetryAfter: {exc}")

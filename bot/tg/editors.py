@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from telegram import Bot, CallbackQuery, ForceReply, LinkPreviewOptions, Message, Update
+from telegram import Bot, CallbackQuery, ForceReply, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackContext, CommandHandler, MessageHandler, filters
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Context = CallbackContext[Any, Any, Any, Any]
-NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
 MAX_SEARCH_RESULTS: Final = 6
 MAX_SEARCH_CHARS: Final = 100
 MAX_PENDING_SEARCHES: Final = 100
@@ -167,7 +166,9 @@ class EditorWorkflow:
             lang = self._lang(admin_id)
             try:
                 for chunk in render.split_html(text_for(lang)):
-                    await bot.send_message(admin_id, chunk, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+                    await bot.send_message(
+                        admin_id, chunk, parse_mode=ParseMode.HTML, link_preview_options=render.NO_PREVIEW
+                    )
                 sent += 1
             except TelegramError as exc:  # the admin never started the bot, blocked it, …
                 log.info("Nachricht an Admin nicht zustellbar: %s", exc)
@@ -175,15 +176,23 @@ class EditorWorkflow:
 
     # ---------------------------------------------------------------------------------------------- stats
 
-    async def stats(self, update: Update, context: Context) -> None:
-        message = await self.core._admin_message(update, "stats")
+    async def _admin_days(self, update: Update, context: Context, command: str) -> tuple[Message, Lang, int] | None:
+        """An admin command with an optional number of days (``/stats 7``); None after a refusal or a usage hint."""
+        message = await self.core._admin_message(update, command)
         if message is None:
-            return
+            return None
         lang = self.core.ui_lang(update.effective_user)
         days = policy.parse_days(context.args or ())
         if days is None:
             await self.core.send_text(message, t.DAYS_USAGE.get(lang).format(max=365))
+            return None
+        return message, lang, days
+
+    async def stats(self, update: Update, context: Context) -> None:
+        asked = await self._admin_days(update, context, "stats")
+        if asked is None:
             return
+        message, lang, days = asked
         snapshot = self.service.snapshot
         stale = stale_items(snapshot.editors_knowledge, dt.datetime.now(BERLIN).date())
         text = admin.stats_html(self.core.store.stats(days), snapshot, stale, lang)
@@ -213,14 +222,10 @@ class EditorWorkflow:
         return build_review(self.core.store.review_items(days=days), self.service.snapshot.matcher)
 
     async def unanswered(self, update: Update, context: Context) -> None:
-        message = await self.core._admin_message(update, "unbeantwortet")
-        if message is None:
+        asked = await self._admin_days(update, context, "unbeantwortet")
+        if asked is None:
             return
-        lang = self.core.ui_lang(update.effective_user)
-        days = policy.parse_days(context.args or ())
-        if days is None:
-            await self.core.send_text(message, t.DAYS_USAGE.get(lang).format(max=365))
-            return
+        message, lang, days = asked
         text, keyboard = admin.review_card(self.review_groups(days), 0, days, self.service.knowledge, lang)
         await self.core.send_html(message, [text], keyboard)
 

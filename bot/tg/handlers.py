@@ -21,7 +21,6 @@ from telegram import (
     InlineQueryResultArticle,
     InlineQueryResultsButton,
     InputTextMessageContent,
-    LinkPreviewOptions,
     Message,
     ReplyParameters,
     Update,
@@ -58,7 +57,6 @@ from bot.tg.editors import EditorWorkflow
 log = logging.getLogger(__name__)
 
 Context = CallbackContext[Any, Any, Any, Any]
-NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
 INLINE_RESULTS: Final = 5
 INLINE_CACHE_SECONDS: Final = 30
 MAX_REFUSED_CHATS: Final = 10_000
@@ -189,7 +187,7 @@ class FaqHandlers:
                 last = await target.reply_text(
                     chunk,
                     parse_mode=ParseMode.HTML,
-                    link_preview_options=NO_PREVIEW,
+                    link_preview_options=render.NO_PREVIEW,
                     reply_markup=markup,
                     reply_parameters=reply_parameters,
                     do_quote=False,
@@ -201,7 +199,7 @@ class FaqHandlers:
                 last = await target.reply_text(
                     render.html_to_plain(chunk),
                     parse_mode=None,
-                    link_preview_options=NO_PREVIEW,
+                    link_preview_options=render.NO_PREVIEW,
                     reply_markup=markup,
                     reply_parameters=reply_parameters,
                     do_quote=False,
@@ -446,7 +444,7 @@ class FaqHandlers:
                 change.chat.id,
                 html.escape(text, quote=False),
                 parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW,
+                link_preview_options=render.NO_PREVIEW,
             )
 
     # ------------------------------------------------------------------------------------ subscriptions
@@ -734,7 +732,7 @@ class FaqHandlers:
         """Browse in place: edit the message with the buttons; if it cannot be edited, send a new one."""
         try:
             await query.edit_message_text(
-                chunks[0], parse_mode=ParseMode.HTML, reply_markup=keyboard, link_preview_options=NO_PREVIEW
+                chunks[0], parse_mode=ParseMode.HTML, reply_markup=keyboard, link_preview_options=render.NO_PREVIEW
             )
         except BadRequest as exc:
             if is_not_modified(exc):
@@ -794,7 +792,7 @@ class FaqHandlers:
             title=render.label(entry.title(lang), 100),
             description=render.label(reply.body, 120),
             input_message_content=InputTextMessageContent(
-                chunks[0], parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+                chunks[0], parse_mode=ParseMode.HTML, link_preview_options=render.NO_PREVIEW
             ),
             reply_markup=markup,
         )

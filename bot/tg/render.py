@@ -12,13 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
 from bot.answers import Reply
 from bot.knowledge.model import Knowledge, Lang, Milestone, MilestoneStatus, Source, Topic
 from bot.texts import AS_OF, SOURCE, SOURCES, fmt_date
 from bot.tg import callbacks as cb
 from bot.tg import texts as t
+
+NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)  # answers cite sources: no big link previews
 
 TELEGRAM_LIMIT: Final = 4096
 BUTTON_LABEL_MAX: Final = 60
