@@ -122,7 +122,10 @@ _INLINE_BUTTON_ACTIONS = frozenset(
 
 @dataclass(frozen=True)
 class Fault:
-    """An error (or delay) the fake answers with instead of the normal result."""
+    """An error (or delay) the fake answers with instead of the normal result.
+
+    ``delay`` alone answers 504 after it (a timeout); with ``process_after_delay`` the call is executed after it
+    (latency); an error fault (``status`` ≥ 400) with a ``delay`` is answered after it (a slow error)."""
 
     kind: str
     status: int = 200
@@ -1067,6 +1070,8 @@ class FakeBotApi:
             if fault is not None and fault.delay > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._closing.wait(), fault.delay)
+                if fault.status >= 400 and not self._closing.is_set():  # an error that takes its time, as on a WAN
+                    return self._finish_fault(call, fault)
                 if not fault.process_after_delay or self._closing.is_set():
                     return self._finish(call, 504, {"ok": False, "error_code": 504, "description": "timeout"})
             elif fault is not None:
