@@ -54,7 +54,7 @@ class EditorWorkflow:
         self._refused_digest: str | None = None  # the files of the last refused version (notified once)
         self._pending: dict[int, tuple[int, int]] = {}  # admin id → (question row, days) awaiting a search term
         self.searching = filters.User(allow_empty=False)  # admins whose next text is a search term
-        self._stop_watching: asyncio.Event | None = None
+        self._watching: asyncio.Task[None] | None = None
 
     @property
     def service(self) -> FaqService:
@@ -146,18 +146,17 @@ class EditorWorkflow:
         directory = self.service.directory
         if directory is None:
             return None
-        self._stop_watching = asyncio.Event()
 
         async def changed(names: frozenset[str]) -> None:
             await self.files_changed(bot, names)
 
-        return self.core.start_task(
-            watch_knowledge(directory, changed, debounce_ms=debounce_ms, stop_event=self._stop_watching)
-        )
+        self._watching = self.core.start_task(watch_knowledge(directory, changed, debounce_ms=debounce_ms))
+        return self._watching
 
     def stop_watching(self) -> None:
-        if self._stop_watching is not None:
-            self._stop_watching.set()
+        if self._watching is not None:
+            self._watching.cancel()
+            self._watching = None
 
     async def notify_admins(self, bot: Bot, text_for: Callable[[Lang], str]) -> int:
         """Send a message to every admin in their language; returns how many got it."""
