@@ -126,6 +126,20 @@ async def test_attach_from_the_card_and_refusals(tmp_path: Path) -> None:
         refused = await _editors(h).attach("Wann?", "de", entry, _group_of(h, vague), "de")
         assert refused.startswith("❌ Nicht übernommen") and "Selbsttest" in refused and "„Wann?“" in refused
         assert h.store.learned() == [] and h.service.knowledge.version == version
+        # after "🔎": a reply to the prompt is a search; a reply to another message is an ordinary question
+        prompt = (await h.press(card, _review_action(card, "search"), ADMIN_ID))[-1]
+        other = U.private_text("Amtsleitung", ADMIN_ID)
+        earlier = U.message("früher", chat_id=ADMIN_ID, from_user=U.bot_user(), message_id=999_999)
+        other["message"]["reply_to_message"] = earlier
+        answer = (await h.exchange(other, ADMIN_ID))[-1]
+        assert not answer["text"].startswith("Einträge zu")
+        await h.press(card, _review_action(card, "search"), ADMIN_ID)
+        reply = U.private_text("Amtsleitung", ADMIN_ID)
+        reply["message"]["reply_to_message"] = U.message(
+            prompt["text"], chat_id=ADMIN_ID, from_user=U.bot_user(), message_id=h.sent(ADMIN_ID)[-1]["message_id"]
+        )
+        results = (await h.exchange(reply, ADMIN_ID))[-1]
+        assert results["text"].startswith("Einträge zu „Amtsleitung“")
         # dismissing takes the group out of the queue; the next card shows
         before = (await _card(h))["text"]
         total = int(re.search(r"von (\d+)", before).group(1))  # type: ignore[union-attr]

@@ -12,6 +12,7 @@ import datetime as dt
 import html
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -42,6 +43,7 @@ Context = CallbackContext[Any, Any, Any, Any]
 MAX_SEARCH_RESULTS: Final = 6
 MAX_SEARCH_CHARS: Final = 100
 MAX_PENDING_SEARCHES: Final = 100
+SEARCH_TIMEOUT: Final = 600.0  # seconds an admin has to answer "which entry?"
 
 
 class EditorWorkflow:
@@ -52,7 +54,8 @@ class EditorWorkflow:
         self.on_live: Callable[[], None] | None = None  # called after a new knowledge version went live
         self._reload_lock = asyncio.Lock()
         self._refused_digest: str | None = None  # the files of the last refused version (notified once)
-        self._pending: dict[int, tuple[int, int]] = {}  # admin id → (question row, days) awaiting a search term
+        # admin id → (question row, days, prompt message id, when asked) while a search term is awaited
+        self._pending: dict[int, tuple[int, int, int, float]] = {}
         self.searching = filters.User(allow_empty=False)  # admins whose next text is a search term
         self._watching: asyncio.Task[None] | None = None
 
@@ -258,11 +261,11 @@ class EditorWorkflow:
             if len(self._pending) >= MAX_PENDING_SEARCHES:
                 self._pending.clear()
                 self.searching.user_ids = set()
-            self._pending[user.id] = (action.question_id, action.days)
-            self.searching.add_user_ids(user.id)
             await self.core._answer_query(query)
-            prompt = t.REVIEW_SEARCH_PROMPT.get(lang).format(question=render.label(row.question, 200))
-            await message.reply_text(prompt, reply_markup=ForceReply(selective=True), do_quote=False)
+            text = t.REVIEW_SEARCH_PROMPT.get(lang).format(question=render.label(row.question, 200))
+            prompt = await message.reply_text(text, reply_markup=ForceReply(selective=True), do_quote=False)
+            self._pending[user.id] = (action.question_id, action.days, prompt.message_id, time.monotonic())
+            self.searching.add_user_ids(user.id)
         else:
             entry = cb.resolve_entry(self.service.knowledge, action.entry_ref or "")
             if entry is None:
@@ -317,10 +320,16 @@ class EditorWorkflow:
         self.searching.remove_user_ids(user.id)
         pending = self._pending.pop(user.id, None)
         lang = self.core.ui_lang(user)
-        if pending is None or not self.core._is_admin(user):
+        replied_to = message.reply_to_message.message_id if message.reply_to_message else None
+        if (
+            pending is None
+            or not self.core._is_admin(user)
+            or time.monotonic() - pending[3] > SEARCH_TIMEOUT
+            or replied_to not in (None, pending[2])
+        ):  # not an answer to "which entry?" (any more): an ordinary question
             await self.core.private_text(update, context)
             return
-        question_id, days = pending
+        question_id, days = pending[:2]
         term = message.text.strip()[:MAX_SEARCH_CHARS]
         text, keyboard = admin.search_results(self.search_entries(term, lang), term, question_id, days, lang)
         await self.core.send_html(message, [text], keyboard)
