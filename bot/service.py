@@ -48,6 +48,7 @@ class Snapshot:
     build_seconds: float
     curated: Knowledge | None = None  # the editors' knowledge alone (None: same as ``knowledge``)
     learned: tuple[LearnedPhrasing, ...] = ()  # the learned phrasings in use
+    learned_given: frozenset[int] = frozenset()  # ids of all learned phrasings offered (used or left out)
     warnings: tuple[Problem, ...] = ()  # loader and lint warnings of this version
     load_warnings: tuple[Problem, ...] = ()  # the loader's alone (kept to re-lint with other learned phrasings)
     digest: str = ""  # hash of the knowledge files' bytes: "did anything change?" for the file watcher
@@ -121,6 +122,7 @@ def prepare(
             build_seconds=snapshot.build_seconds,
             curated=curated if used else None,
             learned=tuple(item for item in candidates if used and _merged(item, merged)),
+            learned_given=frozenset(item.id for item in learned),
             warnings=tuple(p for p in all_problems if p.severity == "warning"),
             load_warnings=tuple(loaded),
             digest=digest,

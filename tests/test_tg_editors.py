@@ -98,6 +98,12 @@ async def test_learned_phrasing_answers_at_once_and_after_a_restart(tmp_path: Pa
             assert Q_UNKNOWN in h.service.knowledge.entries[TARGET].questions["de"]
             again = await h.ask(Q_UNKNOWN)
             assert any(d.startswith(f"f:+:{TARGET}") for d in callback_data(again))
+            # `faqbot learned remove` (another process) takes effect at the watcher's next rescan
+            (learned,) = h.store.learned()
+            assert h.store.remove_learned(learned.id)
+            await _editors(h).files_changed(h.app.bot, frozenset())
+            assert Q_UNKNOWN not in h.service.knowledge.entries[TARGET].questions["de"]
+            assert h.service.snapshot.learned == ()
 
 
 async def test_attach_from_the_card_and_refusals(tmp_path: Path) -> None:

@@ -123,7 +123,8 @@ class EditorWorkflow:
             return
         digest = await asyncio.to_thread(files_digest, directory)
         if digest in (self.service.snapshot.digest, self._refused_digest):
-            log.debug("Wissensdateien unverändert (%s); nichts zu tun", digest)
+            log.debug("Wissensdateien unverändert (%s)", digest)
+            await self._learned_changed()
             return
         names = names or frozenset({f"{directory.name}/"})  # found by the periodic rescan, not by an event
         async with self._reload_lock:
@@ -144,6 +145,21 @@ class EditorWorkflow:
         await self.notify_admins(
             bot, lambda lang: html.escape(t.RELOAD_AUTO.get(lang).format(files=files)) + "\n" + body[lang]
         )
+
+    async def _learned_changed(self) -> None:
+        """Learned phrasings added or removed outside this process (``faqbot learned remove``) go live too."""
+        try:
+            learned = self.core.store.learned()
+        except (sqlite3.Error, StorageError):
+            log.exception("Gelernte Formulierungen nicht lesbar")
+            return
+        if {item.id for item in learned} == self.service.snapshot.learned_given:
+            return
+        async with self._reload_lock:
+            prepared = await asyncio.to_thread(self.service.use_learned, learned)
+        log.info("Gelernte Formulierungen geändert: %d in Gebrauch", len(self.service.snapshot.learned))
+        if prepared.snapshot is not None:
+            self._went_live()
 
     def start_watching(self, bot: Bot, debounce_ms: int) -> asyncio.Task[None] | None:
         directory = self.service.directory
