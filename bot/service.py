@@ -175,6 +175,7 @@ class FaqService:
         self.directory = directory
         self._lock = threading.Lock()
         self.on_swap: Callable[[Snapshot], None] | None = None  # told about every version that goes live
+        self._attempted_digest: str | None = None  # files of the last reload that did not go live
 
     @classmethod
     def from_directory(cls, directory: Path | str, learned: Sequence[LearnedPhrasing] = ()) -> FaqService:
@@ -209,8 +210,11 @@ class FaqService:
         return snap.renderer.entry(entry, lang) if entry else None
 
     def files_changed(self) -> bool:
-        """Whether the knowledge files differ from the version that is serving (or was last refused)."""
-        return self.directory is not None and files_digest(self.directory) != self._snapshot.digest
+        """Whether the knowledge files differ from the version that serves and from the last reload attempt
+        (a version refused once – or whose reload failed – is not tried again until the files change)."""
+        if self.directory is None:
+            return False
+        return files_digest(self.directory) not in (self._snapshot.digest, self._attempted_digest)
 
     def reload(self, learned: Sequence[LearnedPhrasing] | None = None) -> LoadResult:
         """Read the directory again; the new version goes live only if it loads and passes its lint (errors:
@@ -219,6 +223,7 @@ class FaqService:
             raise RuntimeError("no knowledge directory to reload from")
         with self._lock:
             digest = files_digest(self.directory)
+            self._attempted_digest = digest  # cleared when it goes live
             result = load_knowledge(self.directory)
             if result.knowledge is None:
                 log.warning("knowledge reload refused: %d errors", len(result.errors))
@@ -240,6 +245,7 @@ class FaqService:
             log.warning("knowledge version refused by its lint: %d errors", len(prepared.result.errors))
             return prepared.result
         self._snapshot = prepared.snapshot
+        self._attempted_digest = None
         if self.on_swap is not None:
             try:
                 self.on_swap(prepared.snapshot)

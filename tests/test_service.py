@@ -68,7 +68,9 @@ def test_reload_refuses_a_version_that_fails_its_self_test(knowledge: Path) -> N
     assert error.category == "self-test" and error.file.endswith("faq.yaml") and "„Wann?“" in error.message
     assert service.knowledge.version == version  # the old version serves, learned phrasing included
     assert service.snapshot.learned_ids == {1}
+    assert not service.files_changed()  # the refused files are not tried again until they change
     faq.write_text(text, encoding="utf-8")
+    assert not service.files_changed()  # back to the files of the version that serves
     assert service.reload().knowledge is not None
     assert service.snapshot.learned_ids == {1} and not service.files_changed()
 

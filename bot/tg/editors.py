@@ -21,12 +21,12 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackContext, CommandHandler, MessageHandler, filters
 
-from bot.knowledge.learned import check_learnable
+from bot.knowledge.learned import LearnedPhrasing, check_learnable
 from bot.knowledge.loader import LoadResult
 from bot.knowledge.model import Entry, Lang
 from bot.lint import stale_items
 from bot.review import ReviewGroup, build_review, find_group
-from bot.service import FaqService, files_digest
+from bot.service import FaqService
 from bot.storage import LearnedConflict, StorageError
 from bot.tg import admin, policy, render
 from bot.tg import callbacks as cb
@@ -53,7 +53,6 @@ class EditorWorkflow:
         self.core = core
         self.on_live: Callable[[], None] | None = None  # called after a new knowledge version went live
         self._reload_lock = asyncio.Lock()
-        self._refused_digest: str | None = None  # the files of the last refused version (notified once)
         # admin id → (question row, days, prompt message id, when asked) while a search term is awaited
         self._pending: dict[int, tuple[int, int, int, float]] = {}
         self.searching = filters.User(allow_empty=False)  # admins whose next text is a search term
@@ -91,22 +90,31 @@ class EditorWorkflow:
 
     async def reload(self, lang: Lang) -> str:
         """Reload the knowledge files (with the learned phrasings); the answer for the admins as HTML."""
+        return (await self._reload())(lang)
+
+    async def _reload(self) -> Callable[[Lang], str]:
+        """Reload under the lock; returns the admins' answer (HTML) in a given language."""
         async with self._reload_lock:
             serving = self.service.knowledge
             try:
-                learned = self.core.store.learned()
-                result: LoadResult = await asyncio.to_thread(self.service.reload, learned)
+                result: LoadResult = await asyncio.to_thread(self.service.reload, self._stored_learned())
             except Exception as exc:
                 log.exception("Neuladen der Wissensbasis fehlgeschlagen")
-                return admin.reload_failed_html(exc, serving, lang)
-            if result.knowledge is None:
-                log.warning("Neue Wissensbasis abgelehnt: %d Fehler", len(result.errors))
-                if self.service.directory is not None:  # reported here: the file watcher need not report it again
-                    self._refused_digest = await asyncio.to_thread(files_digest, self.service.directory)
-            else:
-                self._refused_digest = None
-                self._went_live()
-            return admin.reload_html(result, serving, lang)
+                failure: BaseException = exc  # `exc` itself is unbound after the except block
+                return lambda lang: admin.reload_failed_html(failure, serving, lang)
+        if result.knowledge is None:
+            log.warning("Neue Wissensbasis abgelehnt: %d Fehler", len(result.errors))
+        else:
+            self._went_live()
+        return lambda lang: admin.reload_html(result, serving, lang)
+
+    def _stored_learned(self) -> list[LearnedPhrasing] | None:
+        """The learned phrasings in the database; None (keep those in use) if it cannot be read."""
+        try:
+            return self.core.store.learned()
+        except (sqlite3.Error, StorageError):
+            log.exception("Gelernte Formulierungen nicht lesbar")
+            return None
 
     def _went_live(self) -> None:
         if self.on_live is not None:
@@ -118,42 +126,20 @@ class EditorWorkflow:
     async def files_changed(self, bot: Bot, names: frozenset[str]) -> None:
         """The file watcher's callback: reload if the files really differ, and tell the admins what happened
         (a refused version once, not again for every save of the same broken files)."""
-        directory = self.service.directory
-        if directory is None:
-            return
-        digest = await asyncio.to_thread(files_digest, directory)
-        if digest in (self.service.snapshot.digest, self._refused_digest):
-            log.debug("Wissensdateien unverändert (%s)", digest)
+        if not await asyncio.to_thread(self.service.files_changed):
             await self._learned_changed()
             return
-        names = names or frozenset({f"{directory.name}/"})  # found by the periodic rescan, not by an event
-        async with self._reload_lock:
-            serving = self.service.knowledge
-            try:
-                result: LoadResult = await asyncio.to_thread(self.service.reload, self.core.store.learned())
-            except Exception as exc:
-                log.exception("Neuladen nach Dateiänderung fehlgeschlagen")
-                body = {lang: admin.reload_failed_html(exc, serving, lang) for lang in ("de", "en")}
-            else:
-                if result.knowledge is None:
-                    self._refused_digest = digest
-                else:
-                    self._refused_digest = None
-                    self._went_live()
-                body = {lang: admin.reload_html(result, serving, lang) for lang in ("de", "en")}
-        files = ", ".join(sorted(names))
+        answer = await self._reload()
+        folder = self.service.directory.name if self.service.directory else "knowledge"
+        files = ", ".join(sorted(names)) or f"{folder}/"  # no names: found by the periodic rescan
         await self.notify_admins(
-            bot, lambda lang: html.escape(t.RELOAD_AUTO.get(lang).format(files=files)) + "\n" + body[lang]
+            bot, lambda lang: html.escape(t.RELOAD_AUTO.get(lang).format(files=files)) + "\n" + answer(lang)
         )
 
     async def _learned_changed(self) -> None:
         """Learned phrasings added or removed outside this process (``faqbot learned remove``) go live too."""
-        try:
-            learned = self.core.store.learned()
-        except (sqlite3.Error, StorageError):
-            log.exception("Gelernte Formulierungen nicht lesbar")
-            return
-        if {item.id for item in learned} == self.service.snapshot.learned_given:
+        learned = self._stored_learned()
+        if learned is None or {item.id for item in learned} == self.service.snapshot.learned_given:
             return
         async with self._reload_lock:
             prepared = await asyncio.to_thread(self.service.use_learned, learned)
