@@ -273,8 +273,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     from bot.config import DB_FILENAME
     from bot.knowledge.yamlnodes import Problem
-    from bot.lint import CATEGORY_LABELS, categorized, lint, stale_items
-    from bot.matching.matcher import Matcher
+    from bot.lint import CATEGORY_LABELS, categorized, stale_items
+    from bot.service import prepare
     from bot.storage import Store
 
     def count(found: list[Problem]) -> str:
@@ -293,8 +293,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     k = result.knowledge
     problems = categorized(result.problems)
     stale = []
-    if k is not None:
-        problems += lint(k, Matcher(k), today=today)
+    if k is not None:  # exactly what the bot does before a version goes live
+        problems = categorized(prepare(k, (), result.problems, today=today).result.problems)
         stale = stale_items(k, today)
     seconds = time.perf_counter() - started
     data = _data_dir(require_token=False)
