@@ -1,7 +1,7 @@
 """Send rate of a milestone announcement vs. the configured rate limit (goal: ≥ 90 % of it, never above).
 
 Run: .venv/bin/python benchmarks/bench_broadcast.py [--groups 600] [--rate 30] [--latency 0.05] [--rounds 3]
-     [--concurrency 8] [--floods 0]
+     [--concurrency 8] [--floods 0] [--limiter faqbot|ptb]
 
 The fake Bot API (tests/support/fake_bot_api.py) runs in a child process and answers every sendMessage after
 ``--latency`` seconds (Telegram itself takes ~50–300 ms); this process runs the real sender
@@ -11,7 +11,8 @@ subscribed groups. Reported per round: the achieved rate (messages from the firs
 fake, divided by that time), the most messages the fake saw within any 1-second window, and the per-group
 maximum. ``--rate 30`` is Telegram's real limit and the bot's production setting. ``--floods N`` makes the fake
 answer 429 (``retry_after`` 1) to every sendMessage for one second, N times per round (evenly spread), as
-Telegram does once a limit is hit: the window after each pause shows whether the sender bursts.
+Telegram does once a limit is hit: the window after each pause shows whether the sender bursts. ``--limiter ptb``
+runs python-telegram-bot's own ``AIORateLimiter`` with the same buckets, for comparison.
 """
 
 from __future__ import annotations
@@ -77,14 +78,14 @@ async def _fake_main(conn: Connection, latency: float, groups: int, floods: int)
                 return
 
 
-async def _round(base_url: str, groups: int, rate: float, concurrency: int, tmp: Path) -> float:
-    from telegram.ext import ApplicationBuilder
+async def _round(base_url: str, groups: int, rate: float, concurrency: int, limiter_kind: str, tmp: Path) -> float:
+    from telegram.ext import AIORateLimiter, ApplicationBuilder
 
     from bot.broadcast import Outbox
     from bot.service import FaqService
     from bot.storage import Store
     from bot.tg.announce import deliver
-    from bot.tg.app import smooth_rate_limiter
+    from bot.tg.app import smooth_bucket, smooth_rate_limiter
     from tests.support.fake_bot_api import TOKEN
 
     db = tmp / "faqbot.sqlite3"
@@ -93,11 +94,16 @@ async def _round(base_url: str, groups: int, rate: float, concurrency: int, tmp:
         for i in range(groups):
             store.subscribe(-100_000 - i, f"Gruppe {i}")
     milestone = FaqService.from_directory(ROOT / "knowledge").knowledge.milestones["schul-it-wechsel"]
+    if limiter_kind == "ptb":
+        max_rate, period = smooth_bucket(rate)
+        limiter: AIORateLimiter = AIORateLimiter(overall_max_rate=max_rate, overall_time_period=period, max_retries=3)
+    else:
+        limiter = smooth_rate_limiter(rate)
     app = (
         ApplicationBuilder()
         .token(TOKEN)
         .base_url(base_url)
-        .rate_limiter(smooth_rate_limiter(rate))
+        .rate_limiter(limiter)
         .updater(None)
         .connection_pool_size(64)
         .build()
@@ -120,6 +126,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--floods", type=int, default=0, help="one-second 429 floods per round")
+    parser.add_argument("--limiter", choices=("faqbot", "ptb"), default="faqbot", help="ptb: PTB's own limiter")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     parent, child = mp.Pipe()
@@ -132,7 +139,9 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for n in range(1, args.rounds + 1):
-                elapsed = asyncio.run(_round(base_url, args.groups, args.rate, args.concurrency, Path(tmp)))
+                elapsed = asyncio.run(
+                    _round(base_url, args.groups, args.rate, args.concurrency, args.limiter, Path(tmp))
+                )
                 parent.send("stats")
                 stats = parent.recv()
                 achieved = (stats["sent"] - 1) / stats["span"] if stats["span"] else float("nan")
@@ -156,6 +165,8 @@ def main() -> int:
         flags += f" --concurrency {args.concurrency}"
     if args.floods:
         flags += f" --floods {args.floods}"
+    if args.limiter != "faqbot":
+        flags += f" --limiter {args.limiter}"
     print(f"command: .venv/bin/python benchmarks/bench_broadcast.py {flags}")
     return 0
 

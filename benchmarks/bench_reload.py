@@ -7,12 +7,14 @@ the mutation catalogue of tests/support/mutations.py (syntax errors, wrong types
 ids, alias bombs, 10 MB files, …), one at a time, each followed by ``reload()`` and undone afterwards. A thread
 keeps asking questions with known answers throughout. Prints: mutations refused / total, refusals with a precise
 message (file, line ± 2, key path) / total, reload time p50/p99/max for refused reloads and for valid reloads
-(``--valid`` edits of an answer text), and how many answers of the background asker differed.
+(``--valid`` edits of an answer text) with its stages on the shipped knowledge (load and validate, build the
+index, lint incl. self-test), and how many answers of the background asker differed.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import shlex
 import shutil
@@ -26,7 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.service import FaqService  # noqa: E402
+from bot.knowledge.loader import load_knowledge  # noqa: E402
+from bot.lint import run_lint  # noqa: E402
+from bot.service import FaqService, Snapshot  # noqa: E402
 from tests.support.mutations import (  # noqa: E402
     Asker,
     generate,
@@ -88,12 +92,27 @@ def main() -> None:
             for name, data in originals.items():
                 (directory / name).write_bytes(data)
 
+    stages: dict[str, list[float]] = {"load + validate": [], "index build": [], "lint + self-test": []}
+    for _ in range(max(1, args.valid)):
+        started = time.perf_counter()
+        knowledge = load_knowledge(ROOT / "knowledge").knowledge
+        loaded = time.perf_counter()
+        assert knowledge is not None
+        snapshot = Snapshot.build(knowledge)
+        built = time.perf_counter()
+        run_lint(knowledge, snapshot.matcher, today=dt.date.today())
+        linted = time.perf_counter()
+        for name, seconds in zip(stages, (loaded - started, built - loaded, linted - built), strict=True):
+            stages[name].append(seconds)
+
     print(f"refused:          {outcome.refused} / {outcome.total}")
     print(f"precise message:  {outcome.precise} / {outcome.total}  (file, line ± 2, key path)")
     print(f"old version kept: {outcome.snapshot_kept} / {outcome.total}")
     print(times("reload, refused", outcome.seconds))
     if valid:
         print(times("reload, valid  ", valid) + f"  (went live: {live} / {len(valid)})")
+    for name, seconds in stages.items():
+        print(times(f"  stage {name}", seconds))
     print(
         f"background asker: {asker.asked} questions during the reloads, {len(asker.differed)} answers differed, "
         f"{len(asker.crashed)} errors"
