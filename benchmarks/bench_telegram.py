@@ -125,6 +125,7 @@ async def _bot_main(
     from bot.storage import Store
     from bot.tg.app import RetryingRateLimiter, build_application
     from tests.support.fake_bot_api import TOKEN
+    from tests.support.lifecycle import polling
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(token=TOKEN, base_url=base_url, data_dir=Path(tmp), knowledge_dir=ROOT / "knowledge")
@@ -139,20 +140,8 @@ async def _bot_main(
         app = build_application(
             settings, service, store, builder=builder, rate_limiter=limiter, concurrency=concurrency
         )
-        await app.initialize()
-        assert app.post_init is not None
-        await app.post_init(app)
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
-        try:
+        async with polling(app):
             return await _measure(conn, updates, rounds)
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
-            assert app.post_shutdown is not None
-            await app.post_shutdown(app)
 
 
 async def _baseline_main(
@@ -164,6 +153,7 @@ async def _baseline_main(
     from telegram.request import HTTPXRequest
 
     from tests.support.fake_bot_api import TOKEN
+    from tests.support.lifecycle import polling
 
     app = (
         ApplicationBuilder()
@@ -180,15 +170,8 @@ async def _baseline_main(
         await update.message.reply_text(update.message.text)
 
     app.add_handler(MessageHandler(filters.TEXT, echo))
-    async with app:
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
-        try:
-            return await _measure(conn, updates, rounds)
-        finally:
-            await app.updater.stop()
-            await app.stop()
+    async with polling(app):
+        return await _measure(conn, updates, rounds)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,6 +22,7 @@ from bot.storage import Store
 from bot.tg.app import App, RetryingRateLimiter, build_application
 from tests.support import updates as U
 from tests.support.fake_bot_api import TOKEN, Call, FakeBotApi, iter_buttons
+from tests.support.lifecycle import polling
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_DIR = ROOT / "knowledge"
@@ -159,23 +160,8 @@ async def running_bot(
             builder=fake.app_builder(**dict(request_kwargs or {})),
             rate_limiter=None if production_limits else unlimited_rate_limiter(),
         )
-        harness = Harness(fake, app, store, service, settings)
-        await app.initialize()
-        assert app.post_init is not None
-        await app.post_init(app)
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
-        try:
-            yield harness
-        finally:
-            if app.updater.running:
-                await app.updater.stop()
-            if app.running:
-                await app.stop()
-            await app.shutdown()
-            assert app.post_shutdown is not None
-            await app.post_shutdown(app)
+        async with polling(app):
+            yield Harness(fake, app, store, service, settings)
 
 
 # ------------------------------------------------------------------------------------- harness self-test
