@@ -29,16 +29,13 @@ power loss. Run one sender per announcement at a time; :meth:`Outbox.claim` is a
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Final, Literal, Self
+from typing import Final, Literal
 
-from bot.storage import BUSY_TIMEOUT_MS, Subscription, migrate
+from bot.storage import Database, Subscription
 
 __all__ = [
     "CREATED_BY",
@@ -225,53 +222,12 @@ _DELIVERY_COLUMNS: Final = "announcement_id, chat_id, lang, state, attempts, las
 # -------------------------------------------------------------------------------------------------- outbox
 
 
-class Outbox:
-    """The announcement outbox in the bot's SQLite file (own connection; thread-safe; short calls)."""
+class Outbox(Database):
+    """The announcement outbox in the bot's SQLite file (own connection; thread-safe; short calls). Every
+    commit reaches the disk (``synchronous = FULL``): a row marked ``sending`` must survive a power cut."""
 
     def __init__(self, path: Path | str) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._conn = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-        )
-        try:
-            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            if self.path != ":memory:":
-                self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = FULL")  # every outbox commit reaches the disk
-            migrate(self._conn)
-        except BaseException:
-            self._conn.close()
-            raise
-        self._closed = False
-
-    def close(self) -> None:
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._conn.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        super().__init__(path, synchronous="FULL")
 
     # ------------------------------------------------------------------------------------------ planning
 

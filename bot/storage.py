@@ -447,39 +447,37 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[str] = MIGRATIONS) ->
 # ------------------------------------------------------------------------------------------ store
 
 
-class Store:
-    """The bot's database. Thread-safe; use as a context manager or call :meth:`close`."""
+class Database:
+    """One migrated connection to the bot's SQLite file: thread-safe (one lock), WAL, foreign keys, short
+    transactions with :meth:`_tx`. :class:`Store` and :class:`bot.broadcast.Outbox` each open their own."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, synchronous: Literal["NORMAL", "FULL"] = "NORMAL") -> None:
         self.path = str(path)
+        if self.path != ":memory:" and not self.path.startswith("file:"):
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(
-            self.path,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-            isolation_level=None,
-            check_same_thread=False,
+            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
         )
         try:
             self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
             self._conn.execute("PRAGMA foreign_keys = ON")
             if self.path != ":memory:" and not self.path.startswith("file::memory:"):
                 self._conn.execute("PRAGMA journal_mode = WAL")
-                self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute(f"PRAGMA synchronous = {synchronous}")
             migrate(self._conn)
-            self._conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (_SALT_KEY, secrets.token_hex(32))
-            )
-            self._salt = bytes.fromhex(self._get_meta(_SALT_KEY) or "")
+            self._setup()
         except BaseException:
             self._conn.close()
             raise
         self._closed = False
 
+    def _setup(self) -> None:
+        """Runs once after the migrations (subclasses add their own start-up rows)."""
+
     @classmethod
     def open(cls, path: Path | str) -> Self:
         """Open (and create or migrate) the database at ``path``, creating its directory if needed."""
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         return cls(path)
 
     def close(self) -> None:
@@ -515,6 +513,14 @@ class Store:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+
+class Store(Database):
+    """The bot's database: question log, feedback, preferences, subscriptions, learned phrasings, meta."""
+
+    def _setup(self) -> None:
+        self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (_SALT_KEY, secrets.token_hex(32)))
+        self._salt = bytes.fromhex(self._get_meta(_SALT_KEY) or "")
 
     # ------------------------------------------------------------------------------------ meta
 
