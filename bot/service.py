@@ -9,13 +9,13 @@ fail the self-test, is left out with a warning instead of blocking the editors' 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.answers import Renderer, Reply
@@ -45,7 +45,6 @@ class Snapshot:
     matcher: Matcher
     renderer: Renderer
     loaded_at: dt.datetime
-    build_seconds: float
     curated: Knowledge | None = None  # the editors' knowledge alone (None: same as ``knowledge``)
     learned: tuple[LearnedPhrasing, ...] = ()  # the learned phrasings in use
     learned_given: frozenset[int] = frozenset()  # ids of all learned phrasings offered (used or left out)
@@ -55,9 +54,7 @@ class Snapshot:
 
     @classmethod
     def build(cls, knowledge: Knowledge, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Snapshot:
-        started = time.perf_counter()
-        matcher = Matcher(knowledge, thresholds)
-        return cls(knowledge, matcher, Renderer(knowledge), dt.datetime.now(dt.UTC), time.perf_counter() - started)
+        return cls(knowledge, Matcher(knowledge, thresholds), Renderer(knowledge), dt.datetime.now(dt.UTC))
 
     @property
     def editors_knowledge(self) -> Knowledge:
@@ -81,7 +78,7 @@ class Prepared:
 
     result: LoadResult
     snapshot: Snapshot | None = None
-    dropped: tuple[LearnedPhrasing, ...] = field(default=())  # learned phrasings left out
+    dropped: tuple[LearnedPhrasing, ...] = ()  # learned phrasings left out
 
 
 def prepare(
@@ -106,22 +103,18 @@ def prepare(
         findings, failures = run_lint(merged, snapshot.matcher, today=today)
         failing = _learned_failures(failures, candidates)
         if failing:  # leave them out and build again (rare: at most one rebuild per bad phrasing)
-            dropped.extend(failing)
-            notes.extend(_dropped_problem(item, failures) for item in failing)
-            candidates = [item for item in candidates if item not in failing]
+            dropped.extend(item for item, _ in failing)
+            notes.extend(_dropped_problem(item, failure) for item, failure in failing)
+            candidates = [item for item in candidates if item not in dropped]
             continue
         all_problems = [*loaded, *merge_problems, *notes, *findings]
         if any(p.severity == "error" for p in findings):
             return Prepared(LoadResult(None, all_problems), None, tuple(dropped))
-        used = merged is not curated
-        live = Snapshot(
-            knowledge=merged,
-            matcher=snapshot.matcher,
-            renderer=snapshot.renderer,
-            loaded_at=snapshot.loaded_at,
-            build_seconds=snapshot.build_seconds,
-            curated=curated if used else None,
-            learned=tuple(item for item in candidates if used and _merged(item, merged)),
+        skipped = {p.path for p in merge_problems}  # merge_learned warns about every phrasing it leaves out
+        live = dataclasses.replace(
+            snapshot,
+            curated=curated if merged is not curated else None,
+            learned=tuple(item for item in candidates if f"learned[#{item.id}]" not in skipped),
             learned_given=frozenset(item.id for item in learned),
             warnings=tuple(p for p in all_problems if p.severity == "warning"),
             load_warnings=tuple(loaded),
@@ -130,20 +123,16 @@ def prepare(
         return Prepared(LoadResult(merged, all_problems), live, tuple(dropped))
 
 
-def _merged(item: LearnedPhrasing, knowledge: Knowledge) -> bool:
-    entry = knowledge.entries.get(item.entry_id)
-    return entry is not None and item.text.strip() in entry.questions.get(item.lang, ())
+def _learned_failures(
+    failures: Sequence[SelfTestFailure], learned: Sequence[LearnedPhrasing]
+) -> list[tuple[LearnedPhrasing, SelfTestFailure]]:
+    """The learned phrasings among the self-test's failures, each with its failure."""
+    by_phrasing = {(f.entry_id, f.lang, f.phrasing): f for f in failures}
+    found = ((item, by_phrasing.get((item.entry_id, item.lang, item.text.strip()))) for item in learned)
+    return [(item, failure) for item, failure in found if failure is not None]
 
 
-def _learned_failures(failures: Sequence[SelfTestFailure], learned: Sequence[LearnedPhrasing]) -> list[LearnedPhrasing]:
-    failed = {(f.entry_id, f.lang, f.phrasing) for f in failures}
-    return [item for item in learned if (item.entry_id, item.lang, item.text.strip()) in failed]
-
-
-def _dropped_problem(item: LearnedPhrasing, failures: Sequence[SelfTestFailure]) -> Problem:
-    failure = next(
-        f for f in failures if (f.entry_id, f.lang, f.phrasing) == (item.entry_id, item.lang, item.text.strip())
-    )
+def _dropped_problem(item: LearnedPhrasing, failure: SelfTestFailure) -> Problem:
     got = f"„{failure.got_entry}“" if failure.got_entry else "keiner Antwort"
     return Problem(
         LEARNED_FILE,

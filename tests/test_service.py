@@ -84,3 +84,12 @@ def test_start_refuses_knowledge_that_fails_its_self_test(knowledge: Path) -> No
     with pytest.raises(KnowledgeInvalid) as info:
         FaqService.from_directory(knowledge)
     assert [p.category for p in info.value.result.errors] == ["self-test"]
+
+
+def test_a_learned_phrasing_the_editors_merged_is_not_counted_as_learned(service: FaqService) -> None:
+    fresh = FaqService(service.snapshot, service.directory)
+    merged = fresh.knowledge.entries["amtsleitung"].questions["de"][0]
+    fresh.use_learned([GOOD, LearnedPhrasing(3, "amtsleitung", "de", merged, NOW)])
+    assert fresh.snapshot.learned_ids == {1}
+    (hint,) = [p for p in fresh.snapshot.warnings if p.path == "learned[#3]"]
+    assert "faqbot learned remove 3" in hint.message
