@@ -187,7 +187,8 @@ class Matcher:
                 for token in analyse(text, lang, self.synonyms):
                     if token.word and token.term in self._idf:
                         self._word_terms.setdefault(token.word, token.term)
-        for group in knowledge.synonyms:
+        # Question words (wieso, weshalb …) are knowledge words too, so "wiso" finds "wieso".
+        for group in (*BUILTIN_SYNONYMS, *knowledge.synonyms):
             for variant in group:
                 variant_words = words(variant)
                 if len(variant_words) == 1:
@@ -198,6 +199,11 @@ class Matcher:
         self._words_by_key: dict[tuple[str, int], list[str]] = defaultdict(list)
         for word in self._word_terms:
             self._words_by_key[(word[0], len(word))].append(word)
+        # Misspelt function words ("meer", "waas", "kan") are function words, not unknown ones.
+        self._stopwords_by_key: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for word in STOPWORDS:
+            if len(word) >= 3:
+                self._stopwords_by_key[(word[0], len(word))].append(word)
         # Smalltalk is recognised on whole words; words only smalltalk uses ("hallo", "danke") are set aside
         # before FAQ matching, so "Hallo, wann wird das Amt gegründet?" is a question about the founding.
         self._smalltalk: dict[str, str] = {}
@@ -402,6 +408,8 @@ class Matcher:
             if typo is not None:
                 add(typo, t.typo_similarity)
                 continue
+            if self._stopword_typo(token.word):
+                continue
             if term.isdigit() and len(term) <= 2:
                 continue  # "Dezernat 2" without synonym, list numbering …: not evidence either way
             seen.add(term)
@@ -446,6 +454,15 @@ class Matcher:
         if len(terms_found) == 1:
             return terms_found.pop()
         return None  # equally close words with different meanings: better unknown than a guess
+
+    def _stopword_typo(self, word: str) -> bool:
+        """An unknown word one edit away from a function word of similar length ("meer", "waas", "lesn" is not)."""
+        if len(word) < 4 or word[0] not in "abcdefghijklmnopqrstuvwxyzäöü":
+            return False
+        choices = [
+            w for n in (len(word) - 1, len(word), len(word) + 1) for w in self._stopwords_by_key.get((word[0], n), ())
+        ]
+        return any(OSA.distance(word, w, score_cutoff=1) <= 1 for w in choices)
 
     def _split_compound(self, term: str) -> tuple[str, str] | None:
         """Split an unknown German compound into two known terms (``schulausstatt`` → ``schul``, ``ausstatt``)."""

@@ -47,7 +47,20 @@ def words(text: str) -> list[str]:
 def stem(word: str, lang: Lang = "de") -> str:
     stemmed: str = _STEMMERS[lang].stemWord(word)
     # The German stemmer folds ä→a only in words it stems; fold what is left so ä/ae/a always meet.
-    return _deumlaut(stemmed)
+    stemmed = _deumlaut(stemmed)
+    return _verb_form(stemmed) if lang == "de" else stemmed
+
+
+def _verb_form(stemmed: str) -> str:
+    """Snowball keeps the -t of German verb forms: "braucht"/"brauchen", "geplant"/"planen" would not meet.
+
+    A past participle loses ge- and -t (``geplant`` → ``plan``), a 3rd-person form its -t (``braucht`` → ``brauch``).
+    """
+    if len(stemmed) >= 6 and stemmed.startswith("ge") and stemmed.endswith("t"):
+        return stemmed[2:-1]
+    if len(stemmed) >= 5 and stemmed.endswith("t") and not stemmed.endswith("tt"):
+        return stemmed[:-1]
+    return stemmed
 
 
 def _deumlaut(word: str) -> str:

@@ -25,6 +25,7 @@ zusammen nie nochmal mal überhaupt halt ehrlich konkret eh sowieso bloß gegen�
 woanders irgendwas irgendwie okay ok
 isch des do dr etz jetz hend hen ned net nix gell nem nen ne is gabs wirds scho werdet dürfe hemmer
 geht anderem kurzem endlich echt meinte gesagt damals längst ungefähr wüsste bräuchte verstehe vorher
+fürs ans aufs ums vors übers durchs hinters unters ner
 """
 
 _EN = """
