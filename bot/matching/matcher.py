@@ -399,6 +399,8 @@ class Matcher:
                 continue
             if skip_smalltalk and token.word in self._smalltalk_words:
                 continue
+            if token.part:
+                continue  # "ler" of "IT-ler": its synonym's concept already stands for it
             parts = self._split_compound(term)
             if parts:
                 for part in parts:

@@ -106,6 +106,7 @@ class Token:
     term: str  # stem or concept term
     word: str  # the folded word it came from ("" for the concept of a multi-word synonym)
     noun: bool = False  # capitalised inside a mixed-case sentence: in German, most likely a noun
+    part: bool = False  # a word of a multi-word synonym, whose concept is a token of its own
 
 
 def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> list[Token]:
@@ -130,7 +131,9 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
             if length > 1:
                 # The words of a multi-word synonym count too ("Dezernat" in "Dezernat II"), numbers do not.
                 out.extend(
-                    Token(stems[j], raw[j]) for j in range(i, i + length) if not stop[j] and not raw[j].isdigit()
+                    Token(stems[j], raw[j], part=True)
+                    for j in range(i, i + length)
+                    if not stop[j] and not raw[j].isdigit()
                 )
             i += length
             continue
