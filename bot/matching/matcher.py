@@ -30,6 +30,7 @@ from bot.matching.normalize import (
     analyse,
     detect_language,
     plain,
+    replace_words,
     stem,
     terms,
     words,
@@ -390,12 +391,18 @@ class Matcher:
                 seen.add(term)
                 out.append(_QueryTerm(term, similarity, self._idf[term]))
 
+        # Misspelt words are corrected before synonyms are looked up, so "Amt für Digitalisirung" still names
+        # the office: a typo inside a multi-word synonym would otherwise lose the synonym's concept.
+        fixes = self._corrections(question, lang, skip_smalltalk=skip_smalltalk)
+        if fixes:
+            question = replace_words(question, fixes)
+        fixed = set(fixes.values())
         for token in analyse(question, lang, self.synonyms):
             term = token.term
             if term in seen:
                 continue
             if term in self._idf:
-                add(term, 1.0)
+                add(term, t.typo_similarity if token.word in fixed else 1.0)
                 continue
             if skip_smalltalk and token.word in self._smalltalk_words:
                 continue
@@ -436,8 +443,28 @@ class Matcher:
             factor = max(factor, t.noun_unknown_factor)
         return t.unknown_weight * self._max_idf * factor
 
+    def _corrections(self, question: str, lang: Lang, *, skip_smalltalk: bool) -> dict[str, str]:
+        """Misspelt words of the question → the knowledge words they stand for (see :meth:`_typo_word`)."""
+        fixes: dict[str, str] = {}
+        for token in analyse(question, lang, self.synonyms):
+            if not token.word or token.part or token.term in self._idf:
+                continue
+            if skip_smalltalk and token.word in self._smalltalk_words:
+                continue
+            if self._split_compound(token.term):
+                continue
+            word = self._typo_word(token.word)
+            if word is not None:
+                fixes[token.word] = word
+        return fixes
+
     def _typo(self, word: str) -> str | None:
         """The term of the knowledge word within a length-dependent edit distance, if one is clearly closest."""
+        found = self._typo_word(word)
+        return self._word_terms[found] if found is not None else None
+
+    def _typo_word(self, word: str) -> str | None:
+        """The knowledge word within a length-dependent edit distance, if one meaning is clearly closest."""
         if len(word) < 4:
             return None
         max_dist = 1 if len(word) < 8 else 2
@@ -454,7 +481,7 @@ class Matcher:
         best = [h for h in hits if h[1] == hits[0][1]]
         terms_found = {self._word_terms[h[0]] for h in best}
         if len(terms_found) == 1:
-            return terms_found.pop()
+            return str(best[0][0])
         return None  # equally close words with different meanings: better unknown than a guess
 
     def _stopword_typo(self, word: str) -> bool:

@@ -160,6 +160,11 @@ def _synonym_at(stems: list[str], i: int, synonyms: SynonymTable) -> tuple[int, 
     return None
 
 
+def replace_words(text: str, replacements: dict[str, str]) -> str:
+    """``text`` with each word whose folded form is a key replaced by its value (typo corrections)."""
+    return _WORD_RE.sub(lambda m: replacements.get(fold(m.group()), m.group()), text)
+
+
 def plain(text: str) -> str:
     """Folded words joined by single spaces: for whole-string comparisons (smalltalk, duplicates, logs)."""
     return " ".join(words(text))
