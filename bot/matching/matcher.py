@@ -51,6 +51,8 @@ class Thresholds:
     explained_share: float = 0.95  # "knows all": this share of the question's weight
     option_floor: float = 0.72  # an option must score at least this share of the best score
     max_options: int = 3
+    close_clarify: float = 42.0  # below the clarify thresholds but at or above this: offer the options …
+    close_share: float = 0.91  # … when the runner-up scores at least this share of the best (between two entries)
     min_evidence: float = 0.5  # an answer needs known words worth at least this (1 = one word unique to an entry)
     verbatim: float = 92.0  # whole-string similarity to one of the best entry's phrasings that answers outright
     smalltalk: float = 60.0  # whole-string similarity to a smalltalk phrasing, for short chit-chat
@@ -241,12 +243,17 @@ class Matcher:
         query_total = sum(q.weight for q in query)
         explained = best is not None and best.evidence * self._max_idf >= t.explained_share * query_total
         clarify_at = t.ambiguous_clarify if explained else t.clarify
+        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
         if best is None or best.score < clarify_at:
             smalltalk = self._smalltalk_hit(all_words, loose=False)
             if smalltalk:
                 return Match("smalltalk", lang, smalltalk[1], smalltalk[0], normalized=normalized)
+            # Two entries that explain the question about equally well: the question is about *them*, we just
+            # cannot tell which; a question about something else rarely fits two entries alike.
+            if best is not None and best.score >= t.close_clarify and runner_up >= t.close_share * best.score:
+                options = tuple(c for c in candidates[: t.max_options] if c.score >= best.score * t.close_share)
+                return Match("clarify", lang, best.score, None, options, normalized)
             return Match("fallback", lang, best.score if best else 0.0, None, tuple(candidates[:3]), normalized)
-        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
         confident = best.score >= t.answer and best.score - runner_up >= t.margin and best.evidence >= t.min_evidence
         if confident or self._verbatim(question, best.entry_id):
             return Match("answer", lang, best.score, best.entry_id, tuple(candidates[:3]), normalized)
