@@ -250,7 +250,9 @@ class Matcher:
                 return Match("smalltalk", lang, smalltalk[1], smalltalk[0], normalized=normalized)
             # Two entries that explain the question about equally well: the question is about *them*, we just
             # cannot tell which; a question about something else rarely fits two entries alike.
-            if best is not None and best.score >= t.close_clarify and runner_up >= t.close_share * best.score:
+            # Only when every word is known: an unknown one ("Budget", "Homeoffice") says it is about something else.
+            known = all(q.term for q in query)
+            if best is not None and known and best.score >= t.close_clarify and runner_up >= t.close_share * best.score:
                 options = tuple(c for c in candidates[: t.max_options] if c.score >= best.score * t.close_share)
                 return Match("clarify", lang, best.score, None, options, normalized)
             return Match("fallback", lang, best.score if best else 0.0, None, tuple(candidates[:3]), normalized)
