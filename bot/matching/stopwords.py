@@ -26,7 +26,7 @@ woanders irgendwas irgendwie okay ok
 isch des do dr etz jetz hend hen ned net nix gell nem nen ne is gabs wirds scho werdet dürfe hemmer
 geht anderem kurzem endlich echt meinte gesagt damals längst ungefähr wüsste bräuchte verstehe vorher
 fürs ans aufs ums vors übers durchs hinters unters ner bereits
-gelesen erwähnt erwähnte erwähnen zeug kram
+gelesen erwähnt erwähnte erwähnen zeug kram rätseln rätselt gerätselt überlege überlegt überlegen
 """
 
 _EN = """
@@ -35,7 +35,7 @@ got has have having he her here him his how i i'm if in into is it's its just kn
 not now of on or our please really she should so some something tell than that the their them then there these
 they this those to us was we were what which will with would you your yours hey quick question whats
 re ll ve actually someone somebody anybody because already yet still
-heard mentioned stuff thing things
+heard mentioned stuff thing things wonder wondering wondered curious
 """
 
 EN_STOPWORDS = frozenset(_EN.split())
