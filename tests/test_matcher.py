@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bot.knowledge.loader import load_texts
-from bot.matching.matcher import Matcher
+from bot.matching.matcher import DEFAULT_THRESHOLDS, Matcher
 from bot.service import FaqService
 
 
@@ -97,3 +99,25 @@ def test_every_phrasing_finds_its_own_entry(service: FaqService) -> None:
                 if match.status == "answer" and match.entry_id != entry.id:
                     wrong.append((entry.id, text, match.entry_id))
     assert wrong == []
+
+
+def test_misspelt_function_words_do_not_count_as_unknown(service: FaqService) -> None:
+    matcher = service.snapshot.matcher
+    assert matcher.match("Wo finde ich meer Informationen zum neuen Amt?").entry_id == "mehr-infos"
+    assert [q.term for q in matcher._query_terms("meer", "de")] == []
+
+
+def test_a_typo_inside_a_multi_word_synonym_still_finds_its_concept(service: FaqService) -> None:
+    matcher = service.snapshot.matcher
+    assert "~amt-für-digitalisierung" in {q.term for q in matcher._query_terms("Amt für Digitalisirung", "de")}
+    assert service.ask("Was macht das Amt für Digitalisirung?").match.entry_id == "amt-aufgaben"
+
+
+def test_two_entries_that_fit_about_equally_are_offered_back(service: FaqService) -> None:
+    """Below the clarify thresholds, a runner-up within ``close_share`` of the best makes it a clarify."""
+    question = "schulen it-leute neues amt"
+    match = service.snapshot.matcher.match(question)
+    assert match.status == "clarify"
+    assert {c.entry_id for c in match.candidates} == {"schul-it-wechsel", "it-stellen"}
+    strict = Matcher(service.knowledge, dataclasses.replace(DEFAULT_THRESHOLDS, close_clarify=101.0))
+    assert strict.match(question).status == "fallback"

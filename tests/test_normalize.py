@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.matching.normalize import SynonymTable, detect_language, fold, terms, words
+from bot.matching.normalize import SynonymTable, analyse, detect_language, fold, terms, words
 
 SYN = SynonymTable.build(
     [
@@ -62,3 +62,22 @@ def test_groups_sharing_a_stem_become_one_concept() -> None:
 )
 def test_language_detection(text: str, lang: str) -> None:
     assert detect_language(text) == lang
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("braucht", "brauchen"), ("geplant", "planen"), ("bekommt", "bekommen"), ("gewechselt", "Wechsel")],
+)
+def test_german_verb_forms_meet(a: str, b: str) -> None:
+    assert terms(a, "de") == terms(b, "de")
+
+
+def test_words_of_a_multi_word_synonym_are_marked_as_its_parts() -> None:
+    syn = SynonymTable.build([("it-personal", "it-ler")])
+    tokens = analyse("Muss ich als IT-ler wechseln?", "de", syn)
+    assert [(t.term, t.part) for t in tokens] == [
+        ("~it-personal", False),
+        ("it", True),
+        ("ler", True),
+        ("wechsel", False),
+    ]
