@@ -473,7 +473,13 @@ class Matcher:
         return self._word_terms[found] if found is not None else None
 
     def _typo_word(self, word: str) -> str | None:
-        """The knowledge word within a length-dependent edit distance, if one meaning is clearly closest."""
+        """The knowledge word within a length-dependent edit distance, if one meaning is clearly closest.
+
+        Three-letter words are too short for edit distances; only a dropped double letter is repaired ("wan").
+        """
+        if len(word) == 3:
+            found = {w for w in _doubled(word) if w in self._word_terms}
+            return found.pop() if len(found) == 1 else None
         if len(word) < 4:
             return None
         max_dist = 1 if len(word) < 8 else 2
@@ -495,6 +501,8 @@ class Matcher:
 
     def _stopword_typo(self, word: str) -> bool:
         """An unknown word one edit away from a function word of similar length ("meer", "waas", "lesn" is not)."""
+        if len(word) == 3:
+            return any(w in STOPWORDS for w in _doubled(word))  # "kan", "dan", "mus"
         if len(word) < 4 or word[0] not in "abcdefghijklmnopqrstuvwxyzäöü":
             return False
         choices = [
@@ -531,3 +539,8 @@ class Matcher:
             text.strip(), self._smalltalk.keys(), scorer=fuzz.ratio, score_cutoff=self.thresholds.smalltalk
         )
         return (self._smalltalk[hit[0]], float(hit[1])) if hit else None
+
+
+def _doubled(word: str) -> list[str]:
+    """``word`` with one of its letters doubled: "wan" → "wwan", "waan", "wann"."""
+    return [word[: i + 1] + word[i:] for i in range(len(word)) if word[i].isalpha()]
