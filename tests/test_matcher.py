@@ -121,3 +121,9 @@ def test_two_entries_that_fit_about_equally_are_offered_back(service: FaqService
     assert {c.entry_id for c in match.candidates} == {"schul-it-wechsel", "it-stellen"}
     strict = Matcher(service.knowledge, dataclasses.replace(DEFAULT_THRESHOLDS, close_clarify=101.0))
     assert strict.match(question).status == "fallback"
+
+
+def test_an_unknown_noun_is_offered_back_not_answered(service: FaqService) -> None:
+    """ "Software" is not in the knowledge: the question may be about something it does not cover."""
+    match = service.ask("Welche Software nutzt das Amt für Digitalisierung?").match
+    assert match.status != "answer"

@@ -108,6 +108,7 @@ class _QueryTerm:
     similarity: float  # 1.0 exact, less for typos/compounds
     weight: float
     source: str = ""  # the question's own term (kept for unknown words, to group unanswered questions)
+    noun: bool = False  # an unknown word capitalised inside a German sentence: it names something
 
 
 class Matcher:
@@ -257,7 +258,10 @@ class Matcher:
                 return Match("clarify", lang, best.score, None, options, normalized)
             return Match("fallback", lang, best.score if best else 0.0, None, tuple(candidates[:3]), normalized)
         confident = best.score >= t.answer and best.score - runner_up >= t.margin and best.evidence >= t.min_evidence
-        if confident or self._verbatim(question, best.entry_id):
+        # A noun the knowledge has never seen ("Welche *Software* nutzt das Amt?") names something it may not
+        # cover: such a question is offered back, never answered outright.
+        unknown_noun = any(q.noun for q in query)
+        if (confident and not unknown_noun) or self._verbatim(question, best.entry_id):
             return Match("answer", lang, best.score, best.entry_id, tuple(candidates[:3]), normalized)
         options = tuple(c for c in candidates[: t.max_options] if c.score >= best.score * t.option_floor)
         return Match("clarify", lang, best.score, None, options, normalized)
@@ -431,7 +435,8 @@ class Matcher:
             if term.isdigit() and len(term) <= 2:
                 continue  # "Dezernat 2" without synonym, list numbering …: not evidence either way
             seen.add(term)
-            out.append(_QueryTerm("", 0.0, self._unknown_weight(token.word or term, noun=token.noun), term))
+            weight = self._unknown_weight(token.word or term, noun=token.noun)
+            out.append(_QueryTerm("", 0.0, weight, term, noun=token.noun))
         return out
 
     def _verbatim(self, question: str, entry_id: str) -> bool:
