@@ -430,7 +430,7 @@ class Matcher:
             if typo is not None:
                 add(typo, t.typo_similarity)
                 continue
-            if self._stopword_typo(token.word):
+            if not token.noun and self._stopword_typo(token.word):
                 continue
             if term.isdigit() and len(term) <= 2:
                 continue  # "Dezernat 2" without synonym, list numbering …: not evidence either way
@@ -505,15 +505,19 @@ class Matcher:
         return None  # equally close words with different meanings: better unknown than a guess
 
     def _stopword_typo(self, word: str) -> bool:
-        """An unknown word one edit away from a function word of similar length ("meer", "waas", "lesn" is not)."""
+        """An unknown word one edit away from a function word ("meer", "meinr"); not for nouns (the caller checks).
+
+        Three-letter function words are too short for an edit distance: only a doubled or dropped double letter
+        counts ("waas" is "was", "kan" is "kann"; "desk" is not "des").
+        """
         if len(word) == 3:
-            return any(w in STOPWORDS for w in _doubled(word))  # "kan", "dan", "mus"
+            return any(w in STOPWORDS for w in _doubled(word))
         if len(word) < 4 or word[0] not in "abcdefghijklmnopqrstuvwxyzäöü":
             return False
         choices = [
             w for n in (len(word) - 1, len(word), len(word) + 1) for w in self._stopwords_by_key.get((word[0], n), ())
         ]
-        return any(OSA.distance(word, w, score_cutoff=1) <= 1 for w in choices)
+        return any(word in _doubled(w) if len(w) == 3 else OSA.distance(word, w, score_cutoff=1) <= 1 for w in choices)
 
     def _split_compound(self, term: str) -> tuple[str, str] | None:
         """Split an unknown German compound into two known terms (``schulausstatt`` → ``schul``, ``ausstatt``)."""
