@@ -184,6 +184,7 @@ class Matcher:
         self._vocab = set(self._idf)
         # Typos are looked up among the words the knowledge uses (before stemming), each mapped to its term.
         self._word_terms: dict[str, str] = {}
+        self._noun_words: set[str] = set()  # knowledge words written as nouns (capitalised inside a sentence)
         for entry in knowledge.entries.values():
             texts = [(lang, p) for lang, ps in entry.questions.items() for p in ps]
             texts += [(lang, entry.answer.get(lang)) for lang in LANGS]
@@ -191,6 +192,8 @@ class Matcher:
                 for token in analyse(text, lang, self.synonyms):
                     if token.word and token.term in self._idf:
                         self._word_terms.setdefault(token.word, token.term)
+                        if token.noun:
+                            self._noun_words.add(token.word)
         # Question words (wieso, weshalb …) are knowledge words too, so "wiso" finds "wieso".
         for group in (*BUILTIN_SYNONYMS, *knowledge.synonyms):
             for variant in group:
@@ -426,7 +429,7 @@ class Matcher:
                 for part in parts:
                     add(part, t.compound_similarity)
                 continue
-            typo = self._typo(token.word)
+            typo = self._typo(token.word, noun=token.noun)
             if typo is not None:
                 add(typo, t.typo_similarity)
                 continue
@@ -467,17 +470,17 @@ class Matcher:
                 continue
             if self._split_compound(token.term):
                 continue
-            word = self._typo_word(token.word)
+            word = self._typo_word(token.word, noun=token.noun)
             if word is not None:
                 fixes[token.word] = word
         return fixes
 
-    def _typo(self, word: str) -> str | None:
+    def _typo(self, word: str, *, noun: bool = False) -> str | None:
         """The term of the knowledge word within a length-dependent edit distance, if one is clearly closest."""
-        found = self._typo_word(word)
+        found = self._typo_word(word, noun=noun)
         return self._word_terms[found] if found is not None else None
 
-    def _typo_word(self, word: str) -> str | None:
+    def _typo_word(self, word: str, *, noun: bool = False) -> str | None:
         """The knowledge word within a length-dependent edit distance, if one meaning is clearly closest.
 
         Three-letter words are too short for edit distances; only a dropped double letter is repaired ("wan").
@@ -493,6 +496,8 @@ class Matcher:
             for n in range(len(word) - max_dist, len(word) + max_dist + 1)
             for w in self._words_by_key.get((word[0], n), ())
         ]
+        if noun:  # a capitalised word is a noun: "Passwort" is not "passiert", "Vergaben" not "vergeben"
+            choices = [w for w in choices if w in self._noun_words]
         if not choices:
             return None
         hits = process.extract(word, choices, scorer=OSA.distance, score_cutoff=max_dist, limit=3)
