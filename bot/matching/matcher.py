@@ -244,7 +244,8 @@ class Matcher:
         best = candidates[0] if candidates else None
         # Clarify is for ambiguity, fallback for ignorance: a question whose words the best entry fully knows
         # ("Ausschreibung der Stelle" with two such entries) may be offered back at a lower score.
-        query_total = sum(q.weight for q in query)
+        # Evidence counts a corrected word at its similarity; so does the total it is compared with.
+        query_total = sum(q.weight * (q.similarity if q.term else 1.0) for q in query)
         explained = best is not None and best.evidence * self._max_idf >= t.explained_share * query_total
         clarify_at = t.ambiguous_clarify if explained else t.clarify
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
