@@ -439,7 +439,10 @@ class Matcher:
             if term.isdigit() and len(term) <= 2:
                 continue  # "Dezernat 2" without synonym, list numbering …: not evidence either way
             seen.add(term)
-            weight = self._unknown_weight(token.word or term, noun=token.noun)
+            # English has no capitals to tell nouns: an unknown word of five letters or more ("finance",
+            # "software") weighs like an unknown German noun.
+            noun_like = token.noun or (lang == "en" and len(token.word) >= 5)
+            weight = self._unknown_weight(token.word or term, noun=noun_like)
             out.append(_QueryTerm("", 0.0, weight, term, noun=token.noun))
         return out
 
