@@ -2,9 +2,9 @@
 
 Run: .venv/bin/python benchmarks/tune_thresholds.py [--trials 300] [--seed 1] [--spread 0.25]
 A greedy random walk: each trial moves one to three numeric thresholds of the best point so far (starting at the
-defaults) by up to ±spread (relative) and scores dev.yaml and dev2.yaml. A trial is admissible when, on *both* sets,
-out-of-scope refused ≥ 0.97 and confident-wrong ≤ 0.01; among those the best mean in-scope correct wins (ties: the
-higher mean out-of-scope refusal). Prints the defaults' scores, the ten best admissible settings and, for the
+defaults) by up to ±spread (relative) and scores dev.yaml, dev2.yaml and dev3.yaml. A trial is admissible when, on
+*each* set, out-of-scope refused ≥ 0.97 and confident-wrong ≤ 0.01; among those the best mean in-scope correct wins
+(ties: the higher mean out-of-scope refusal). Prints the defaults' scores, the ten best admissible settings and, for the
 best, the fields that differ from the defaults, ready to paste into ``Thresholds``.
 
 tests/eval/holdout.yaml is deliberately not read: tuning on it would make its figure meaningless.
@@ -26,7 +26,7 @@ from bot.knowledge.loader import load_knowledge  # noqa: E402
 from bot.knowledge.model import Knowledge  # noqa: E402
 from bot.matching.matcher import DEFAULT_THRESHOLDS, Matcher, Thresholds  # noqa: E402
 
-SETS = ("dev", "dev2")  # never "holdout"
+SETS = ("dev", "dev2", "dev3")  # never "holdout"
 MIN_REFUSED = 0.97
 MAX_CONFIDENT_WRONG = 0.01
 FIXED = {"max_options"}  # not searched: how many options a clarify offers is a product decision
