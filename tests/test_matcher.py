@@ -127,3 +127,32 @@ def test_an_unknown_noun_is_offered_back_not_answered(service: FaqService) -> No
     """ "Software" is not in the knowledge: the question may be about something it does not cover."""
     match = service.ask("Welche Software nutzt das Amt für Digitalisierung?").match
     assert match.status != "answer"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wie viele IT-Stellen wechseln ins neue Amt?",
+        "Wie viel verdient die Amtsleitung?",
+        "How many people will work in the digital office?",
+    ],
+)
+def test_a_question_for_a_number_is_not_answered_by_an_entry_without_one(service: FaqService, question: str) -> None:
+    """The article gives no figures; the IT-staff entry says what happens to the posts, not how many there are."""
+    assert service.ask(question).match.status == "fallback"
+
+
+def test_an_entry_asked_for_a_number_answers_one() -> None:
+    text = """
+topics: [{id: t, title: T}]
+entries:
+  - {id: stellen, topic: t, questions: {de: ['Wie viele Stellen hat das Amt?', 'Was passiert mit den Stellen?']},
+     answer: {de: A}, sources: [{url: 'https://example.org', title: x}], as_of: 2022-06-24}
+  - {id: leitung, topic: t, questions: {de: ['Wer leitet das Amt?']}, answer: {de: B},
+     sources: [{url: 'https://example.org', title: x}], as_of: 2022-06-24}
+"""
+    knowledge = load_texts([("k.yaml", text)]).knowledge
+    assert knowledge is not None
+    matcher = Matcher(knowledge)
+    assert matcher.match("Wieviele Stellen hat das Amt eigentlich?").entry_id == "stellen"
+    assert matcher.match("Wie viele Leute leiten das Amt?").status == "fallback"

@@ -29,7 +29,11 @@ BUILTIN_SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("wann", "when", "ab wann", "bis wann", "zeitpunkt", "termin", "datum", "date"),
     ("wer", "who", "welche person"),
     ("wo", "where", "wohin"),
+    ("wie viel", "wie viele", "wieviel", "wieviele", "how many", "how much", "anzahl"),
 )
+# A question for a number ("Wie viele Stellen …?", "Wie viel verdient …?") is answered only by an entry that
+# is asked that way itself: the article gives dates, not figures, and a number is not something to guess.
+QUANTITY = "~wie-viel"  # the concept of the group above
 
 
 def fold(text: str) -> str:

@@ -27,7 +27,7 @@ isch des do dr etz jetz hend hen ned net nix gell nem nen ne is gabs wirds scho 
 geht anderem kurzem endlich echt meinte gesagt damals längst ungefähr wüsste bräuchte verstehe vorher
 fürs ans aufs ums vors übers durchs hinters unters ner bereits
 gelesen erwähnt erwähnte erwähnen zeug kram rätseln rätselt gerätselt überlege überlegt überlegen
-sorry bevor nachdem dra dran
+sorry bevor nachdem dra dran viele
 """
 
 _EN = """
@@ -37,7 +37,7 @@ not now of on or our please really she should so some something tell than that t
 they this those to us was we were what which will with would you your yours hey quick question whats
 re ll ve actually someone somebody anybody because already yet still
 heard mentioned stuff thing things wonder wondering wondered curious
-sorry before after different another other
+sorry before after different another other much many
 """
 
 EN_STOPWORDS = frozenset(_EN.split())
