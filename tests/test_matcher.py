@@ -156,3 +156,18 @@ entries:
     matcher = Matcher(knowledge)
     assert matcher.match("Wieviele Stellen hat das Amt eigentlich?").entry_id == "stellen"
     assert matcher.match("Wie viele Leute leiten das Amt?").status == "fallback"
+
+
+def test_who_is_asking_does_not_count_against_the_question(service: FaqService) -> None:
+    """Unknown words about the asker ("Kämmerei") no longer sink the question; what they are asking decides."""
+    for question, entry_id in [
+        ("Ich arbeite in der Kämmerei als IT-Betreuerin – wechsle ich ins neue Amt?", "it-stellen"),
+        (
+            "Ich bin Sachbearbeiterin in der Kämmerei und frage mich, wann das neue Amt gegründet wird.",
+            "gruendung-termin",
+        ),
+    ]:
+        match = service.ask(question).match
+        assert (match.status, match.entry_id) == ("answer", entry_id)
+        assert "kammerei" not in match.normalized
+    assert service.ask("Ich bin im Bauamt: wer genehmigt meinen Urlaub?").match.status == "fallback"

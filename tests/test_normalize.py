@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.matching.normalize import SynonymTable, analyse, detect_language, fold, terms, words
+from bot.matching.normalize import SynonymTable, analyse, detect_language, fold, split_asker, terms, words
 
 SYN = SynonymTable.build(
     [
@@ -81,3 +81,29 @@ def test_words_of_a_multi_word_synonym_are_marked_as_its_parts() -> None:
         ("ler", True),
         ("wechsel", False),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "rest_starts"),
+    [
+        (
+            "Ich bin Teamleiter im Bauamt und frage mich, was das Amt macht.",
+            "Ich bin Teamleiter im Bauamt",
+            "und frage",
+        ),
+        ("Ich mach die IT im Sozialamt – komm ich ins Digi-Amt?", "Ich mach die IT im Sozialamt", "– komm"),
+        ("Kurz: ich arbeite im Bürgeramt. Was bringt das?", "ich arbeite im Bürgeramt", "Kurz:"),
+        ("I work in finance, what does the new office do?", "I work in finance", ", what"),
+    ],
+)
+def test_clauses_about_the_asker_are_split_off(text: str, context: str, rest_starts: str) -> None:
+    found, rest = split_asker(text)
+    assert found.strip() == context
+    assert rest.strip().startswith(rest_starts)
+
+
+@pytest.mark.parametrize(
+    "text", ["Ich bin neu hier", "Was ändert sich, wenn ich Azubi bin?", "Wann wird das Amt gegründet?"]
+)
+def test_nothing_is_split_off_without_an_asker_clause_and_a_rest(text: str) -> None:
+    assert split_asker(text) == ("", text)

@@ -32,6 +32,7 @@ from bot.matching.normalize import (
     detect_language,
     plain,
     replace_words,
+    split_asker,
     stem,
     terms,
     words,
@@ -412,6 +413,12 @@ class Matcher:
                 seen.add(term)
                 out.append(_QueryTerm(term, similarity, self._idf[term]))
 
+        # Who is asking ("Ich bin Teamleiter im Bauamt und …") is not what is asked: what the knowledge knows of
+        # it still counts ("Ich bin IT-Admin …"), its unknown words ("Bauamt", "Azubi") do not count against.
+        context, question = split_asker(question)
+        for token in analyse(context, lang, self.synonyms):
+            if token.term in self._idf:
+                add(token.term, 1.0)
         # Misspelt words are corrected before synonyms are looked up, so "Amt für Digitalisirung" still names
         # the office: a typo inside a multi-word synonym would otherwise lose the synonym's concept.
         fixes = self._corrections(question, lang, skip_smalltalk=skip_smalltalk)

@@ -169,6 +169,28 @@ def replace_words(text: str, replacements: dict[str, str]) -> str:
     return _WORD_RE.sub(lambda m: replacements.get(fold(m.group()), m.group()), text)
 
 
+# "Ich bin Teamleiter im Bauamt und …", "Ich mach die IT im Sozialamt – …", "I work in finance, …": who is asking,
+# not what is asked. Such a clause runs from its opener to the next "und"/"and" or punctuation.
+_ASKER_RE = re.compile(
+    r"(?:^|(?<=[.!?:;–—]))\s*"
+    r"((?:ich\s+(?:bin|arbeite|arbeit|mach|mache|betreue|sitze|leite)|i\s+am|i'm|i\s+work|i\s+run)\b"
+    r"[^.!?:;–—,]*?)(?=\s+(?:und|and)\s|[.!?:;–—,]|$)",
+    re.IGNORECASE,
+)
+
+
+def split_asker(text: str) -> tuple[str, str]:
+    """(clauses about the asker, the rest): "Ich bin Azubi und blick nicht durch: wo hängt das Amt dran?" →
+    ("Ich bin Azubi", " und blick nicht durch: wo hängt das Amt dran?"). Without a rest, nothing is split off."""
+    context = [m.group(1) for m in _ASKER_RE.finditer(text)]
+    if not context:
+        return "", text
+    rest = _ASKER_RE.sub(" ", text)
+    if not words(rest):
+        return "", text
+    return " . ".join(context), rest
+
+
 def plain(text: str) -> str:
     """Folded words joined by single spaces: for whole-string comparisons (smalltalk, duplicates, logs)."""
     return " ".join(words(text))
