@@ -26,6 +26,7 @@ from bot.knowledge.model import LANGS, Knowledge, Lang
 from bot.matching.normalize import (
     BUILTIN_SYNONYMS,
     CONCEPT_PREFIX,
+    OTHERS,
     QUANTITY,
     SynonymTable,
     analyse,
@@ -242,9 +243,10 @@ class Matcher:
                     return Match("smalltalk", lang, smalltalk[1], smalltalk[0], normalized=normalized)
                 return Match("fallback", lang, 0.0, normalized=normalized)
         candidates = self.rank(query)
-        if any(QUANTITY in (q.term, q.source) for q in query):
-            # Only an entry asked for a number itself answers one; the others do not know it.
-            candidates = [c for c in candidates if (c.entry_id, QUANTITY) in self._support]
+        for intent in (QUANTITY, OTHERS):
+            if any(intent in (q.term, q.source) for q in query):
+                # Only an entry asked for a number (or for the others) itself answers one; the rest do not know it.
+                candidates = [c for c in candidates if (c.entry_id, intent) in self._support]
         t = self.thresholds
         best = candidates[0] if candidates else None
         # Clarify is for ambiguity, fallback for ignorance: a question whose words the best entry fully knows

@@ -23,17 +23,26 @@ _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 _STEMMERS = {"de": snowballstemmer.stemmer("german"), "en": snowballstemmer.stemmer("english")}
 CONCEPT_PREFIX = "~"
 
+# Questions for a number or an amount ("Wie viele Stellen …?", "Was hat das Gutachten gekostet?") and for what
+# else there is ("Welche Ämter gehören sonst noch zum Dezernat I?", "Which other cities …?") are answered only by
+# an entry that is asked that way itself: the article names dates and one office, not figures or the others,
+# and neither is something to guess.
+_QUANTITY_WORDS = "wie viel|wie viele|wieviel|wieviele|how many|how much|anzahl|kostet|gekostet|wie teuer|cost|costs"
+_QUANTITY_WORDS += "|gehalt|verdient|verdienen|salary|besoldung"
+_OTHERS_WORDS = "sonst noch|außer dem|außer der|außer den|ausser dem|ausser der|ausser den|auch anderen|noch andere"
+_OTHERS_WORDS += "|noch anderen|which other|what other|any other|besides"
+QUANTITY = "~wie-viel"  # the concepts of these two groups
+OTHERS = "~sonst-noch"
+
 # Question words carry intent ("wann" vs "warum"); they are kept and folded across languages.
 BUILTIN_SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("warum", "wieso", "weshalb", "weswegen", "why", "wozu"),
     ("wann", "when", "ab wann", "bis wann", "zeitpunkt", "termin", "datum", "date"),
     ("wer", "who", "welche person"),
     ("wo", "where", "wohin"),
-    ("wie viel", "wie viele", "wieviel", "wieviele", "how many", "how much", "anzahl"),
+    tuple(_QUANTITY_WORDS.split("|")),
+    tuple(_OTHERS_WORDS.split("|")),
 )
-# A question for a number ("Wie viele Stellen …?", "Wie viel verdient …?") is answered only by an entry that
-# is asked that way itself: the article gives dates, not figures, and a number is not something to guess.
-QUANTITY = "~wie-viel"  # the concept of the group above
 
 
 def fold(text: str) -> str:

@@ -27,7 +27,7 @@ isch des do dr etz jetz hend hen ned net nix gell nem nen ne is gabs wirds scho 
 geht anderem kurzem endlich echt meinte gesagt damals längst ungefähr wüsste bräuchte verstehe vorher
 fürs ans aufs ums vors übers durchs hinters unters ner bereits
 gelesen erwähnt erwähnte erwähnen zeug kram rätseln rätselt gerätselt überlege überlegt überlegen
-sorry bevor nachdem dra dran viele
+sorry bevor nachdem dra dran viele sonst außer ausser
 """
 
 _EN = """
