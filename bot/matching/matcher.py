@@ -59,7 +59,7 @@ class Thresholds:
     min_evidence: float = 0.5  # an answer needs known words worth at least this (1 = one word unique to an entry)
     verbatim: float = 92.0  # whole-string similarity to one of the best entry's phrasings that answers outright
     smalltalk: float = 60.0  # whole-string similarity to a smalltalk phrasing, for short chit-chat
-    unknown_weight: float = 1.4  # weight of an unknown word, relative to the rarest known term
+    unknown_weight: float = 0.85  # weight of an unknown word, relative to the rarest known term
     phrasing_floor: float = 0.5  # a phrasing's common words still count when missing from the question
     answer_word_credit: float = 0.3  # credit for a question word found only in an entry's answer
     query_exponent: float = 0.6  # phrasing score = (share of question covered)^q · (share of phrasing covered)^p
