@@ -107,3 +107,8 @@ def test_clauses_about_the_asker_are_split_off(text: str, context: str, rest_sta
 )
 def test_nothing_is_split_off_without_an_asker_clause_and_a_rest(text: str) -> None:
     assert split_asker(text) == ("", text)
+
+
+def test_function_words_spelt_with_ae_oe_ue_are_function_words() -> None:
+    assert terms("quelle fuer die infos", "de") == terms("Quelle für die Infos", "de")
+    assert terms("koennen wir ueber das amt reden", "de") == terms("können wir über das Amt reden", "de")

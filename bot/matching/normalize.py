@@ -76,6 +76,11 @@ def _verb_form(stemmed: str) -> str:
     return stemmed
 
 
+def _umlauted(word: str) -> str:
+    """ae/oe/ue spelt out as umlauts, for the stop-word list: "fuer" is "für", "koennen" is "können"."""
+    return word.replace("ae", "ä").replace("oe", "ö").replace("ue", "ü")
+
+
 def _deumlaut(word: str) -> str:
     return word.replace("ä", "a").replace("ö", "o").replace("ü", "u")
 
@@ -127,7 +132,8 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
     original = _WORD_RE.findall(unicodedata.normalize("NFKC", text))
     raw = [fold(w) for w in original]
     stop = [
-        (w in STOPWORDS and not (o.isupper() and len(o) > 1)) or (len(w) < 2 and not w.isdigit())
+        ((w in STOPWORDS or _umlauted(w) in STOPWORDS) and not (o.isupper() and len(o) > 1))
+        or (len(w) < 2 and not w.isdigit())
         for w, o in zip(raw, original, strict=True)
     ]
     stems = [stem(w, lang) for w in raw]
