@@ -178,11 +178,3 @@ def test_who_is_asking_does_not_count_against_the_question(service: FaqService) 
         assert (match.status, match.entry_id) == ("answer", entry_id)
         assert "kammerei" not in match.normalized
     assert service.ask("Ich bin im Bauamt: wer genehmigt meinen Urlaub?").match.status == "fallback"
-
-
-def test_a_compound_of_synonyms_is_understood(service: FaqService) -> None:
-    """ "Dezernatszuordnung" = Dezernat + Zuordnung, which the knowledge only has as a synonym group's concept."""
-    match = service.ask("Digitalisierungsamt Dezernatszuordnung").match
-    assert match.status in ("answer", "clarify")
-    assert match.candidates[0].entry_id == "amt-dezernat"
-    assert "dezernatszuordn" not in match.normalized.split()

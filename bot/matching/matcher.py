@@ -547,23 +547,11 @@ class Matcher:
             return None
         for i in range(len(term) - 3, 2, -1):
             head, tail = term[:i], term[i:]
-            right = self._known_part(tail) if len(tail) >= 3 else None
-            if right is None:
+            if tail not in self._vocab or len(tail) < 3:
                 continue
             for left in (head, head[:-1] if head.endswith("s") else None, stem(head)):
-                known = self._known_part(left) if left and len(left) >= 3 and left != term else None
-                if known is not None:
-                    return known, right
-        return None
-
-    def _known_part(self, part: str) -> str | None:
-        """``part`` if the index knows it, else the concept of a one-word synonym it is (``zuordn`` → ``~zuordnung``
-        in "Dezernatszuordnung")."""
-        if part in self._vocab:
-            return part
-        for variant, concept in self.synonyms.by_first.get(part, ()):
-            if len(variant) == 1 and concept in self._vocab:
-                return concept
+                if left and len(left) >= 3 and left in self._vocab and left != term:
+                    return left, tail
         return None
 
     def _smalltalk_hit(self, query_words: list[str], *, loose: bool) -> tuple[str, float] | None:
