@@ -94,6 +94,7 @@ def test_words_of_a_multi_word_synonym_are_marked_as_its_parts() -> None:
         ("Ich mach die IT im Sozialamt – komm ich ins Digi-Amt?", "Ich mach die IT im Sozialamt", "– komm"),
         ("Kurz: ich arbeite im Bürgeramt. Was bringt das?", "ich arbeite im Bürgeramt", "Kurz:"),
         ("I work in finance, what does the new office do?", "I work in finance", ", what"),
+        ("I’m in the finance team, when will the office open?", "I’m in the finance team", ", when"),
     ],
 )
 def test_clauses_about_the_asker_are_split_off(text: str, context: str, rest_starts: str) -> None:

@@ -188,7 +188,7 @@ def replace_words(text: str, replacements: dict[str, str]) -> str:
 # not what is asked. Such a clause runs from its opener to the next "und"/"and" or punctuation.
 _ASKER_RE = re.compile(
     r"(?:^|(?<=[.!?:;–—]))\s*"
-    r"((?:ich\s+(?:bin|arbeite|arbeit|mach|mache|betreue|sitze|leite)|i\s+am|i'm|i\s+work|i\s+run)\b"
+    r"((?:ich\s+(?:bin|arbeite|arbeit|mach|mache|betreue|sitze|leite)|i\s+am|i['’]m|i\s+work|i\s+run)\b"
     r"[^.!?:;–—,]*?)(?=\s+(?:und|and)\s|[.!?:;–—,]|$)",
     re.IGNORECASE,
 )
