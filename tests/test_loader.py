@@ -273,3 +273,19 @@ def test_pure_python_parser_gives_the_same_precise_errors(monkeypatch: pytest.Mo
     assert alias[0].startswith("k2.yaml:3:") and "Aliase" in alias[0]
     quote = entry(questions='\n      de:\n        - \'Was macht das Amt?"\n        - "Wofür ist es da?"\n      en: [x]')
     assert messages(load(TOPIC, FACT, quote))[0].startswith("k2.yaml:6:")
+
+
+def test_an_emptied_entries_section_is_named_with_file_and_line() -> None:
+    result = load_texts([("faq.yaml", "# Fragen\nentries: []\n"), ("topics.yaml", "topics: [{id: t, title: T}]\n")])
+    assert result.knowledge is None
+    assert [str(p) for p in result.errors] == ["faq.yaml:2: entries: keine Einträge gefunden: der Abschnitt ist leer"]
+
+
+def test_no_entries_section_at_all_names_the_files_read() -> None:
+    result = load_texts([("knowledge/topics.yaml", "topics: [{id: t, title: T}]\n")])
+    assert result.knowledge is None
+    (problem,) = result.errors
+    assert (
+        str(problem)
+        == "entries: keine Einträge gefunden: keine Datei hat einen Abschnitt 'entries' (gelesen: topics.yaml)"
+    )

@@ -347,6 +347,8 @@ class _Collected:
     milestones: list[tuple[Milestone, Node, str]] = field(default_factory=list)
     synonyms: list[tuple[tuple[str, ...], Node, str, str]] = field(default_factory=list)  # (…, path, file)
     smalltalk: list[tuple[Smalltalk, Node, str]] = field(default_factory=list)
+    entry_sections: list[tuple[str, int]] = field(default_factory=list)  # (file, line) of each "entries:" key
+    files: list[str] = field(default_factory=list)  # the files that were read
 
 
 def knowledge_files(directory: Path) -> list[Path]:
@@ -438,6 +440,7 @@ def load_texts(
         if root is None:
             problems.append(Problem(name, 0, "", "Datei ist leer", "warning"))
             continue
+        collected.files.append(name)
         _collect(_Reader(name, problems), root, collected)
     knowledge = _assemble(collected, problems, today or dt.date.today())
     digest = hashlib.sha256()
@@ -467,6 +470,7 @@ def _collect(r: _Reader, root: Node, out: _Collected) -> None:
         if key == "topics":
             out.topics.extend((t, n, p, r.file) for t, n, p in _each(r, node, key, _read_topic))
         elif key == "entries":
+            out.entry_sections.append((r.file, line_of(node)))
             out.entries.extend(_each(r, node, key, _read_entry))
         elif key == "facts":
             out.facts.extend(_each(r, node, key, _read_fact))
@@ -585,7 +589,14 @@ def _assemble(c: _Collected, problems: list[Problem], today: dt.date) -> Knowled
                 report(file, node, path, f"Begriff '{term}' steht schon in einer anderen Synonymgruppe")
 
     if not entries and not any(p.severity == "error" for p in problems):
-        problems.append(Problem("", 0, "entries", "keine Einträge gefunden"))
+        # Say where entries were expected: an emptied section, or which files were read without one.
+        if c.entry_sections:
+            file, line = c.entry_sections[0]
+            problems.append(Problem(file, line, "entries", "keine Einträge gefunden: der Abschnitt ist leer"))
+        else:
+            read = ", ".join(Path(name).name for name in c.files) or "keine"
+            message = f"keine Einträge gefunden: keine Datei hat einen Abschnitt 'entries' (gelesen: {read})"
+            problems.append(Problem("", 0, "entries", message))
     return Knowledge(
         entries=entries,
         facts=facts,

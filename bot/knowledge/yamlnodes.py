@@ -35,8 +35,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        key = f" {self.path}:" if self.path else ""
-        return f"{where}:{key} {self.message}"
+        key = f"{self.path}:" if self.path else ""
+        return " ".join(part for part in (f"{where}:" if where else "", key, self.message) if part)
 
 
 class YamlRefused(Exception):
