@@ -51,7 +51,7 @@ class Thresholds:
     margin: float = 4.0  # … if the runner-up entry is at least this far behind
     clarify: float = 58.0  # at or above (but not confident): offer up to ``max_options`` choices
     ambiguous_clarify: float = 50.0  # … or at/above this when the best entry knows all the question's words
-    explained_share: float = 0.95  # "knows all": this share of the question's weight
+    explained_share: float = 0.83  # "knows all": this share of the question's weight
     option_floor: float = 0.72  # an option must score at least this share of the best score
     max_options: int = 3
     close_clarify: float = 50.0  # below the clarify thresholds but at or above this: offer the options …
@@ -60,7 +60,7 @@ class Thresholds:
     verbatim: float = 92.0  # whole-string similarity to one of the best entry's phrasings that answers outright
     smalltalk: float = 60.0  # whole-string similarity to a smalltalk phrasing, for short chit-chat
     unknown_weight: float = 0.85  # weight of an unknown word, relative to the rarest known term
-    phrasing_floor: float = 0.5  # a phrasing's common words still count when missing from the question
+    phrasing_floor: float = 0.44  # a phrasing's common words still count when missing from the question
     answer_word_credit: float = 0.3  # credit for a question word found only in an entry's answer
     query_exponent: float = 0.6  # phrasing score = (share of question covered)^q · (share of phrasing covered)^p
     phrasing_exponent: float = 0.4
@@ -71,7 +71,7 @@ class Thresholds:
     key_term_uses: float = 2.0  # a term in this many of an entry's phrasings is one of its key terms …
     incidental_credit: float = 0.6  # … a term in only one of them gives this share of the credit
     unmatched_exponent: float = 0.5  # < 1: many unexplained words weigh less than their sum
-    foreign_factor: float = 2.0  # known words the entry never uses weigh this much in its question total
+    foreign_factor: float = 1.85  # known words the entry never uses weigh this much in its question total
     noun_unknown_factor: float = 2.5  # unknown capitalised words inside a German sentence (nouns) weigh this much
 
 
