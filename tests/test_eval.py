@@ -10,7 +10,7 @@ from bot.matching.normalize import plain
 from bot.service import FaqService
 from tests.conftest import EVAL_DIR
 
-DEV_SETS = tuple(f"{name}.yaml" for name in ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8"))
+DEV_SETS = tuple(f"{name}.yaml" for name in ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9"))
 
 
 def test_eval_sets_are_big_enough_and_disjoint() -> None:
@@ -48,7 +48,7 @@ def test_holdout_does_not_regress(service: FaqService) -> None:
     """The level reached so far (README, "Quality and speed"); a change that lowers it fails here.
 
     31 out-of-scope questions make one question worth 3.2 points; the pooled development sets below hold
-    refusal to a finer standard (469 questions)."""
+    refusal to a finer standard (517 questions)."""
     in_scope, refused, wrong, summary = _rates(_report(service, "holdout.yaml"))
     assert in_scope >= 0.92, summary
     assert refused >= 0.93, summary

@@ -58,7 +58,7 @@ class Thresholds:
     close_share: float = 0.91  # … when the runner-up scores at least this share of the best (between two entries)
     min_evidence: float = 0.5  # an answer needs known words worth at least this (1 = one word unique to an entry)
     verbatim: float = 92.0  # whole-string similarity to one of the best entry's phrasings that answers outright
-    smalltalk: float = 60.0  # whole-string similarity to a smalltalk phrasing, for short chit-chat
+    smalltalk: float = 57.0  # whole-string similarity to a smalltalk phrasing, for short chit-chat
     unknown_weight: float = 0.85  # weight of an unknown word, relative to the rarest known term
     phrasing_floor: float = 0.44  # a phrasing's common words still count when missing from the question
     answer_word_credit: float = 0.3  # credit for a question word found only in an entry's answer
@@ -66,7 +66,7 @@ class Thresholds:
     phrasing_exponent: float = 0.4
     bag_share: float = 0.2  # share of the entry-vocabulary score in the final score
     typo_similarity: float = 0.8  # credit for a term matched with a typo
-    compound_similarity: float = 0.9  # credit for a term matched as a compound of two known terms
+    compound_similarity: float = 1.0  # credit for a term matched as a compound of two known terms
     long_unknown_factor: float = 1.0  # unknown words over 8 letters (compounds, nouns) weigh this much more
     key_term_uses: float = 2.0  # a term in this many of an entry's phrasings is one of its key terms …
     incidental_credit: float = 0.6  # … a term in only one of them gives this share of the credit
