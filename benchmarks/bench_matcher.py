@@ -24,13 +24,12 @@ from rapidfuzz import fuzz, process
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.evaluation import Report, evaluate, load_items  # noqa: E402
+from bot.evaluation import HOLDOUT, Report, development_sets, evaluate, load_items  # noqa: E402
 from bot.knowledge.loader import load_knowledge  # noqa: E402
 from bot.knowledge.model import Entry, Knowledge, Source, Text, Topic  # noqa: E402
 from bot.matching.matcher import Candidate, Match, Matcher  # noqa: E402
 
 BASELINE_CUTOFF = 60.0  # WRatio score below which the baseline says "I don't know"
-DEV_SETS = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9")  # the holdout is only scored
 
 
 def baseline_matcher(knowledge: Knowledge):  # type: ignore[no-untyped-def]
@@ -134,12 +133,14 @@ def main() -> None:
     build_real = time.perf_counter() - started
 
     print("\n## Accuracy (same knowledge, same questions)")
-    sets = {name: load_items([ROOT / "tests" / "eval" / f"{name}.yaml"]) for name in (*DEV_SETS, "holdout")}
+    eval_dir = ROOT / "tests" / "eval"
+    dev_sets = development_sets(eval_dir)
+    sets = {path.stem: load_items([path]) for path in (*dev_sets, eval_dir / HOLDOUT)}
     for name, items in sets.items():
         print(f"{name} ({len(items)} questions):")
         show("faqbot", evaluate(items, matcher.match))
         show("baseline", evaluate(items, baseline_matcher(knowledge)))
-    pooled = [item for name in DEV_SETS for item in sets[name]]
+    pooled = [item for path in dev_sets for item in sets[path.stem]]
     print(f"dev sets pooled ({len(pooled)} questions):")
     show("faqbot", evaluate(pooled, matcher.match))
     print(f"  (baseline: rapidfuzz.process.extractOne, scorer=WRatio, lower-cased, cutoff {BASELINE_CUTOFF:.0f})")

@@ -2,12 +2,12 @@
 
 Run: .venv/bin/python benchmarks/tune_thresholds.py [--trials 300] [--seed 1] [--spread 0.25]
 A greedy random walk: each trial moves one to three numeric thresholds of the best point so far (starting at the
-defaults) by up to ±spread (relative) and scores the nine development sets. A trial is admissible when, on *each*
-set, out-of-scope refused and answered right are at least the defaults' and confident-wrong at most the defaults'
-(a new setting must not buy recall with refusal or with questions back anywhere), and the knowledge must pass
-its self-test; among those the best mean in-scope correct wins (ties: the higher mean out-of-scope refusal).
-Prints the defaults' scores, the ten best admissible settings and, for the best, the fields that differ from the
-defaults, ready to paste into ``Thresholds``.
+defaults) by up to ±spread (relative) and scores every development set (tests/eval/dev*.yaml). A trial is
+admissible when, on *each* set, out-of-scope refused and answered right are at least the defaults' and
+confident-wrong at most the defaults' (a new setting must not buy recall with refusal or with questions back
+anywhere), and the knowledge must pass its self-test; among those the best mean in-scope correct wins (ties: the
+higher mean out-of-scope refusal). Prints the defaults' scores, the ten best admissible settings and, for the
+best, the fields that differ from the defaults, ready to paste into ``Thresholds``.
 
 tests/eval/holdout.yaml is deliberately not read: tuning on it would make its figure meaningless.
 """
@@ -23,13 +23,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.evaluation import evaluate, load_items  # noqa: E402
+from bot.evaluation import development_sets, evaluate, load_items  # noqa: E402
 from bot.knowledge.loader import load_knowledge  # noqa: E402
 from bot.knowledge.model import Knowledge  # noqa: E402
 from bot.lint import self_test  # noqa: E402
 from bot.matching.matcher import DEFAULT_THRESHOLDS, Matcher, Thresholds  # noqa: E402
 
-SETS = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9")  # never "holdout"
 FIXED = {"max_options"}  # not searched: how many options a clarify offers is a product decision
 
 Scores = dict[str, tuple[float, float, float, float]]  # in-scope correct, refused, confident-wrong, answered right
@@ -99,7 +98,7 @@ def main() -> None:
     args = parser.parse_args()
     knowledge = load_knowledge(ROOT / "knowledge").knowledge
     assert knowledge is not None
-    items = {name: load_items([ROOT / "tests" / "eval" / f"{name}.yaml"]) for name in SETS}
+    items = {path.stem: load_items([path]) for path in development_sets(ROOT / "tests" / "eval")}  # never the holdout
     rng = random.Random(args.seed)
     base = score(knowledge, DEFAULT_THRESHOLDS, items)
     if base is None:

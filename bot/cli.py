@@ -28,7 +28,7 @@ EXIT_FAILED = 1
 EXIT_INVALID = 2
 
 DEFAULT_KNOWLEDGE = "knowledge"
-DEFAULT_EVAL_FILES = ("tests/eval/dev.yaml", "tests/eval/dev2.yaml", "tests/eval/holdout.yaml")
+DEFAULT_EVAL_DIR = "tests/eval"  # faqbot eval without --file: its development sets (never the holdout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -376,10 +376,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from bot.evaluation import evaluate, load_items
+    from bot.evaluation import HOLDOUT, development_sets, evaluate, load_items
 
     service = FaqService.from_directory(args.knowledge)
-    files = args.file or [f for f in DEFAULT_EVAL_FILES if Path(f).exists()]
+    files = args.file or [str(p) for p in development_sets(Path(DEFAULT_EVAL_DIR))]
     if not files:
         print("Kein Fragenkatalog gefunden (--file angeben).", file=sys.stderr)
         return EXIT_FAILED
@@ -389,7 +389,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         results[file] = report
         if not args.json:
             print(f"== {file}")
-            print(report.text())
+            # The holdout is only scored: its misses are not shown, so nobody tunes on them by accident.
+            print(report.summary() if Path(file).name == HOLDOUT else report.text())
             print()
     if args.json:
         print(

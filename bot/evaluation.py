@@ -12,6 +12,7 @@ An item is ``{q: question, expect: entry id | smalltalk | null, kind: ...}``. De
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -152,6 +153,17 @@ class Report:
             lines.append("  none")
         lines.append(self.summary())
         return "\n".join(lines)
+
+
+HOLDOUT = "holdout.yaml"
+
+
+def development_sets(directory: Path) -> list[Path]:
+    """The development sets in ``directory`` (``dev.yaml``, ``dev2.yaml`` … ``dev10.yaml``), in number order.
+
+    They may be studied while tuning; ``holdout.yaml`` beside them is only ever scored."""
+    found = [p for p in directory.glob("dev*.yaml") if re.fullmatch(r"dev\d*", p.stem)]
+    return sorted(found, key=lambda p: int(p.stem[3:] or 1))
 
 
 def load_items(paths: Iterable[Path | str]) -> list[EvalItem]:

@@ -137,6 +137,16 @@ def test_eval_command_prints_report(tmp_path: Path) -> None:
     assert "Per entry" in proc.stdout and "Confusions" in proc.stdout and "Misses" in proc.stdout
 
 
+def test_eval_shows_only_the_summary_of_a_holdout(tmp_path: Path) -> None:
+    """The holdout is only scored: its misses never reach the screen."""
+    file = tmp_path / "holdout.yaml"
+    file.write_text("- {q: 'Wie wird das Wetter morgen?', expect: amtsleitung, kind: paraphrase}\n", encoding="utf-8")
+    proc = run_cli("eval", "--file", str(file))
+    assert proc.returncode == 0, proc.stderr
+    assert "in-scope correct 0.000" in proc.stdout
+    assert "Wetter" not in proc.stdout and "Misses" not in proc.stdout
+
+
 def test_no_command_prints_help() -> None:
     proc = run_cli()
     assert proc.returncode == 1 and "faqbot" in proc.stdout
