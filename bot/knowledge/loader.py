@@ -6,6 +6,7 @@ set with errors is never returned: callers keep serving the set they had.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -449,16 +450,7 @@ def load_texts(
     if any(p.severity == "error" for p in problems):
         return LoadResult(None, problems)
     assert knowledge is not None
-    knowledge = Knowledge(
-        entries=knowledge.entries,
-        facts=knowledge.facts,
-        milestones=knowledge.milestones,
-        topics=knowledge.topics,
-        synonyms=knowledge.synonyms,
-        smalltalk=knowledge.smalltalk,
-        version=digest.hexdigest()[:12],
-        files=tuple(name for name, _ in files),
-    )
+    knowledge = dataclasses.replace(knowledge, version=digest.hexdigest()[:12], files=tuple(name for name, _ in files))
     return LoadResult(knowledge, problems)
 
 
