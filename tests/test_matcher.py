@@ -179,3 +179,30 @@ def test_who_is_asking_does_not_count_against_the_question(service: FaqService) 
         assert (match.status, match.entry_id) == ("answer", entry_id)
         assert "kammerei" not in match.normalized
     assert service.ask("Ich bin im Bauamt: wer genehmigt meinen Urlaub?").match.status == "fallback"
+
+
+def test_a_long_question_on_topic_is_offered_back_not_dropped(service: FaqService) -> None:
+    """A long, chatty question scores lower than a short one about the same thing; from ``long_clarify`` on (and
+    with enough known words) its best entries are offered back. Short questions keep the normal thresholds."""
+    without = Matcher(service.knowledge, dataclasses.replace(DEFAULT_THRESHOLDS, long_clarify=101.0))
+    for question, entry_id in [
+        (
+            "Meine Kollegin aus dem Standesamt hat erzählt, dass die Schulen bei den Geräten künftig schlechter "
+            "wegkommen könnten, wenn die IT-Leute zusammengezogen werden – ist da was dran?",
+            "schulausstattung",
+        ),
+        (
+            "Unser Team fragt sich seit Wochen, warum die Stadt die ganzen verstreuten Digitalisierungsthemen jetzt "
+            "unbedingt unter einem Dach vereinen will",
+            "amt-warum",
+        ),
+    ]:
+        assert without.match(question).status == "fallback"
+        match = service.ask(question).match
+        assert match.status == "clarify"
+        assert entry_id in {c.entry_id for c in match.candidates}
+    for question in [
+        "Wer hat die KGSt eigentlich gegründet?",  # short, scores in the same band
+        "Ich arbeite in der Bibliothek und wüsste gern, welche Öffnungszeiten die Stadtbibliothek im Sommer hat",
+    ]:
+        assert service.ask(question).match.status == "fallback"

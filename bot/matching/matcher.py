@@ -73,6 +73,9 @@ class Thresholds:
     unmatched_exponent: float = 0.5  # < 1: many unexplained words weigh less than their sum
     foreign_factor: float = 1.85  # known words the entry never uses weigh this much in its question total
     noun_unknown_factor: float = 2.5  # unknown capitalised words inside a German sentence (nouns) weigh this much
+    long_question_terms: int = 7  # a question of this many terms (after stop words) is a long one …
+    long_clarify: float = 44.0  # … and is offered back from this score …
+    long_evidence: float = 2.5  # … when the best entry knows words of it worth this much (see ``min_evidence``)
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -265,8 +268,13 @@ class Matcher:
             # Only when every word is known: an unknown one ("Budget", "Homeoffice") says it is about something else.
             known = all(q.term for q in query)
             if best is not None and known and best.score >= t.close_clarify and runner_up >= t.close_share * best.score:
-                options = tuple(c for c in candidates[: t.max_options] if c.score >= best.score * t.close_share)
-                return Match("clarify", lang, best.score, None, options, normalized)
+                return Match("clarify", lang, best.score, None, self._options(candidates, t.close_share), normalized)
+            # A long question piles up words no phrasing has (asides, filler, who is asking), so the entry it is
+            # about scores lower than a short question would. Offered back when the entry knows enough of it;
+            # a short question about something else ("Wann wurde die KGSt gegründet?") never gets here.
+            long = len(query) >= t.long_question_terms
+            if best is not None and long and best.score >= t.long_clarify and best.evidence >= t.long_evidence:
+                return Match("clarify", lang, best.score, None, self._options(candidates, t.option_floor), normalized)
             return Match("fallback", lang, best.score if best else 0.0, None, tuple(candidates[:3]), normalized)
         confident = best.score >= t.answer and best.score - runner_up >= t.margin and best.evidence >= t.min_evidence
         # A noun the knowledge has never seen ("Welche *Software* nutzt das Amt?") names something it may not
@@ -274,8 +282,7 @@ class Matcher:
         unknown_noun = any(q.noun for q in query)
         if (confident and not unknown_noun) or self._verbatim(question, best.entry_id):
             return Match("answer", lang, best.score, best.entry_id, tuple(candidates[:3]), normalized)
-        options = tuple(c for c in candidates[: t.max_options] if c.score >= best.score * t.option_floor)
-        return Match("clarify", lang, best.score, None, options, normalized)
+        return Match("clarify", lang, best.score, None, self._options(candidates, t.option_floor), normalized)
 
     def rank(self, query: list[_QueryTerm] | str, lang: Lang = "de") -> list[Candidate]:
         """Entries that could reach the clarify threshold, best first (scores 0–100).
@@ -379,6 +386,11 @@ class Matcher:
             out.append(Candidate(entry_id, round(100 * min(score, 1.0), 1), text, evidence))
         out.sort(key=lambda c: (-c.score, c.entry_id))
         return out
+
+    def _options(self, candidates: list[Candidate], share: float) -> tuple[Candidate, ...]:
+        """The "Meinten Sie …?" options: the best candidates scoring at least ``share`` of the best one."""
+        best = candidates[0].score
+        return tuple(c for c in candidates[: self.thresholds.max_options] if c.score >= best * share)
 
     def _coverage(self, matched: float, total: float) -> float:
         """Share of the question an entry explains. What it leaves unexplained counts sublinearly: the first
