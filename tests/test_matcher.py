@@ -61,6 +61,17 @@ def test_typos_are_tolerated(service: FaqService) -> None:
     assert match.entry_id == "schul-it-wechsel"
 
 
+def test_a_misspelt_noun_that_is_a_synonym_is_corrected_by_one_edit(service: FaqService) -> None:
+    """ "Gemeinderat" is a synonym (GR); its misspelling is still a noun the knowledge knows. A capitalised word
+    is corrected by one edit only: "Digitalpakt" (two edits from "Digitalamt") names something else."""
+    matcher = service.snapshot.matcher
+    assert matcher._corrections("Wann hat der Gemienderat entschieden?", "de", skip_smalltalk=True) == {
+        "gemienderat": "gemeinderat"
+    }
+    assert service.ask("Wann hat der Gemienderat entschieden?").match.entry_id == "gemeinderat-beschluss"
+    assert matcher._corrections("Was bringt der Digitalpakt?", "de", skip_smalltalk=True) == {}
+
+
 def test_a_common_word_alone_does_not_answer(service: FaqService) -> None:
     for question in ("IT", "Amt", "wann", "Schule"):
         assert service.ask(question).match.status != "answer", question

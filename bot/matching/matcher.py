@@ -519,7 +519,8 @@ class Matcher:
             return found.pop() if len(found) == 1 else None
         if len(word) < 4:
             return None
-        max_dist = 1 if len(word) < 8 else 2
+        # A capitalised word was written with care: one slip is a typo, two may be another noun ("Digitalpakt").
+        max_dist = 1 if len(word) < 8 or noun else 2
         choices = [
             w
             for n in range(len(word) - max_dist, len(word) + max_dist + 1)

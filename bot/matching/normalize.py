@@ -146,7 +146,8 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
         hit = _synonym_at(stems, i, synonyms)
         if hit is not None and not (hit[0] == 1 and stop[i]):
             length, concept = hit
-            out.append(Token(concept, raw[i] if length == 1 else ""))
+            # A one-word synonym keeps its word and noun flag ("Gemienderat" is still a misspelt noun).
+            out.append(Token(concept, raw[i], noun[i]) if length == 1 else Token(concept, ""))
             if length > 1:
                 # The words of a multi-word synonym count too ("Dezernat" in "Dezernat II"), numbers do not.
                 out.extend(
