@@ -28,7 +28,8 @@ CONCEPT_PREFIX = "~"
 # an entry that is asked that way itself: the article names dates and one office, not figures or the others,
 # and neither is something to guess.
 _QUANTITY_WORDS = "wie viel|wie viele|wieviel|wieviele|how many|how much|anzahl|kostet|gekostet|wie teuer|cost|costs"
-_QUANTITY_WORDS += "|gehalt|verdient|verdienen|salary|besoldung|entgeltgruppe|eingruppiert|eingruppierung|vergütung|vergütet|tarif|pay grade"
+_QUANTITY_WORDS += "|gehalt|verdient|verdienen|salary|besoldung"
+_QUANTITY_WORDS += "|entgeltgruppe|eingruppiert|eingruppierung|vergütung|vergütet|tarif|pay grade"
 _OTHERS_WORDS = "sonst noch|außer dem|außer der|außer den|ausser dem|ausser der|ausser den|auch anderen|noch andere"
 _OTHERS_WORDS += "|noch anderen|which other|what other|any other|besides"
 QUANTITY = "~wie-viel"  # the concepts of these two groups
