@@ -71,14 +71,19 @@ def objective(scores: Scores) -> tuple[float, float]:
 
 
 def perturb(base: Thresholds, rng: random.Random, spread: float) -> Thresholds:
-    """Move one to three randomly chosen thresholds by up to ±spread (relative)."""
+    """Move one to three randomly chosen thresholds by up to ±spread (relative); counts by one up or down."""
     names = [
-        f.name for f in dataclasses.fields(base) if f.name not in FIXED and isinstance(getattr(base, f.name), float)
+        f.name
+        for f in dataclasses.fields(base)
+        if f.name not in FIXED and isinstance(getattr(base, f.name), (float, int))
     ]
-    changes = {}
+    changes: dict[str, float | int] = {}
     for name in rng.sample(names, rng.randint(1, 3)):
         f = next(f for f in dataclasses.fields(base) if f.name == name)
         value = getattr(base, f.name)
+        if isinstance(value, int):
+            changes[f.name] = max(1, value + rng.choice((-1, 1)))
+            continue
         new = value * (1 + rng.uniform(-spread, spread))
         if f.name in ("explained_share", "option_floor", "phrasing_floor", "incidental_credit", "bag_share"):
             new = min(max(new, 0.0), 1.0)
