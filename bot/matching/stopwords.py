@@ -29,6 +29,7 @@ fürs ans aufs ums vors übers durchs hinters unters ner bereits
 gelesen erwähnt erwähnte erwähnen zeug kram rätseln rätselt gerätselt überlege überlegt überlegen
 sorry bevor nachdem dra dran viele sonst außer ausser
 mer au uf vo gsi goht hasch hosch ma zm dia erscht gschwind
+blöd blöde blöden ständig dauernd
 """
 
 _EN = """
