@@ -56,7 +56,7 @@ class Thresholds:
     max_options: int = 3
     close_clarify: float = 50.0  # below the clarify thresholds but at or above this: offer the options …
     close_share: float = 0.91  # … when the runner-up scores at least this share of the best (between two entries)
-    min_evidence: float = 0.5  # an answer needs known words worth at least this (1 = one word unique to an entry)
+    min_evidence: float = 0.4  # an answer needs known words worth at least this (1 = one word unique to an entry)
     verbatim: float = 92.0  # whole-string similarity to one of the best entry's phrasings that answers outright
     smalltalk: float = 57.0  # whole-string similarity to a smalltalk phrasing, for short chit-chat
     unknown_weight: float = 0.85  # weight of an unknown word, relative to the rarest known term
