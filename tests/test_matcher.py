@@ -150,6 +150,8 @@ def test_an_unknown_noun_is_offered_back_not_answered(service: FaqService) -> No
         "Was kostet die Beratung durch die KGSt?",
         "Welche Ämter gehören außer dem Digitalamt noch zum Dezernat I?",
         "Which other offices belong to Dezernat I?",
+        "Welche anderen Ämter kommen ins Dezernat I?",
+        "Welche andere Stadt hat auch ein Amt für Digitalisierung?",
         "Hat der Gemeinderat damals sonst noch etwas beschlossen?",
     ],
 )

@@ -31,7 +31,7 @@ _QUANTITY_WORDS = "wie viel|wie viele|wieviel|wieviele|how many|how much|anzahl|
 _QUANTITY_WORDS += "|gehalt|verdient|verdienen|salary|besoldung"
 _QUANTITY_WORDS += "|entgeltgruppe|eingruppiert|eingruppierung|vergütung|vergütet|tarif|pay grade"
 _OTHERS_WORDS = "sonst noch|außer dem|außer der|außer den|ausser dem|ausser der|ausser den|auch anderen|noch andere"
-_OTHERS_WORDS += "|noch anderen|which other|what other|any other|besides"
+_OTHERS_WORDS += "|noch anderen|which other|what other|any other|besides|welche anderen|welche andere"
 QUANTITY = "~wie-viel"  # the concepts of these two groups
 OTHERS = "~sonst-noch"
 
