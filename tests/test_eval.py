@@ -50,7 +50,7 @@ def test_holdout_does_not_regress(service: FaqService) -> None:
     """The level reached so far (README, "Quality and speed"); a change that lowers it fails here.
 
     31 out-of-scope questions make one question worth 3.2 points; the pooled development sets below hold
-    refusal to a finer standard (754 questions)."""
+    refusal to a finer standard (785 questions)."""
     in_scope, refused, wrong, summary = _rates(_report(service, HOLDOUT))
     assert in_scope >= 0.92, summary
     assert refused >= 0.93, summary
@@ -59,7 +59,7 @@ def test_holdout_does_not_regress(service: FaqService) -> None:
 
 def test_development_sets_do_not_regress(service: FaqService) -> None:
     in_scope, refused, wrong, summary = _rates(_report(service, *DEV_SETS))
-    assert in_scope >= 0.885, summary
+    assert in_scope >= 0.875, summary
     assert refused >= 0.96, summary
     assert wrong <= 0.01, summary
 
