@@ -52,7 +52,7 @@ def test_holdout_does_not_regress(service: FaqService) -> None:
     31 out-of-scope questions make one question worth 3.2 points; the pooled development sets below hold
     refusal to a finer standard (785 questions)."""
     in_scope, refused, wrong, summary = _rates(_report(service, HOLDOUT))
-    assert in_scope >= 0.92, summary
+    assert in_scope >= 0.93, summary
     assert refused >= 0.93, summary
     assert wrong <= 0.02, summary
 
@@ -64,7 +64,7 @@ def test_development_sets_do_not_regress(service: FaqService) -> None:
     assert wrong <= 0.01, summary
 
 
-@pytest.mark.xfail(strict=True, reason="issue 2's holdout bars are not all reached (in-scope 0.924, refused 0.935)")
+@pytest.mark.xfail(strict=True, reason="issue 2's holdout bars are not all reached (in-scope 0.937, refused 0.935)")
 def test_holdout_meets_the_issue_bar(service: FaqService) -> None:
     in_scope, refused, wrong, summary = _rates(_report(service, HOLDOUT))
     assert in_scope >= 0.95, summary
