@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -29,6 +30,7 @@ from bot.matching.normalize import (
     OTHERS,
     QUANTITY,
     SynonymTable,
+    Token,
     analyse,
     detect_language,
     plain,
@@ -79,6 +81,18 @@ class Thresholds:
 
 
 DEFAULT_THRESHOLDS = Thresholds()
+
+
+def _by_first_letter_and_length(vocabulary: Iterable[str]) -> dict[tuple[str, int], list[str]]:
+    """Words bucketed by first letter and length: typo candidates for a word are the few buckets around it."""
+    buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for word in vocabulary:
+        buckets[(word[0], len(word))].append(word)
+    return buckets
+
+
+# Misspelt function words ("meer", "waas", "kan") are function words, not unknown ones.
+_STOPWORDS_BY_KEY = _by_first_letter_and_length(w for w in STOPWORDS if len(w) >= 3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,14 +223,7 @@ class Matcher:
                         if token.term in self._idf:
                             self._word_terms.setdefault(variant_words[0], token.term)
         # Typos rarely hit the first letter: candidates are bucketed by first letter and length.
-        self._words_by_key: dict[tuple[str, int], list[str]] = defaultdict(list)
-        for word in self._word_terms:
-            self._words_by_key[(word[0], len(word))].append(word)
-        # Misspelt function words ("meer", "waas", "kan") are function words, not unknown ones.
-        self._stopwords_by_key: dict[tuple[str, int], list[str]] = defaultdict(list)
-        for word in STOPWORDS:
-            if len(word) >= 3:
-                self._stopwords_by_key[(word[0], len(word))].append(word)
+        self._words_by_key = _by_first_letter_and_length(self._word_terms)
         # Smalltalk is recognised on whole words; words only smalltalk uses ("hallo", "danke") are set aside
         # before FAQ matching, so "Hallo, wann wird das Amt gegründet?" is a question about the founding.
         self._smalltalk: dict[str, str] = {}
@@ -435,11 +442,12 @@ class Matcher:
                 add(token.term, 1.0)
         # Misspelt words are corrected before synonyms are looked up, so "Amt für Digitalisirung" still names
         # the office: a typo inside a multi-word synonym would otherwise lose the synonym's concept.
-        fixes = self._corrections(question, lang, skip_smalltalk=skip_smalltalk)
+        tokens = analyse(question, lang, self.synonyms)
+        fixes = self._corrections(tokens, skip_smalltalk=skip_smalltalk)
         if fixes:
-            question = replace_words(question, fixes)
+            tokens = analyse(replace_words(question, fixes), lang, self.synonyms)
         fixed = set(fixes.values())
-        for token in analyse(question, lang, self.synonyms):
+        for token in tokens:
             term = token.term
             if term in seen:
                 continue
@@ -455,9 +463,8 @@ class Matcher:
                 for part in parts:
                     add(part, t.compound_similarity)
                 continue
-            typo = self._typo(token.word, noun=token.noun)
-            if typo is not None:
-                add(typo, t.typo_similarity)
+            if token.word in fixed:  # a corrected word whose stem differs in this language ("bedeutet" read as English)
+                add(self._word_terms[token.word], t.typo_similarity)
                 continue
             if not token.noun and self._stopword_typo(token.word):
                 continue
@@ -489,10 +496,10 @@ class Matcher:
             factor = max(factor, t.noun_unknown_factor)
         return t.unknown_weight * self._max_idf * factor
 
-    def _corrections(self, question: str, lang: Lang, *, skip_smalltalk: bool) -> dict[str, str]:
-        """Misspelt words of the question → the knowledge words they stand for (see :meth:`_typo_word`)."""
+    def _corrections(self, tokens: list[Token], *, skip_smalltalk: bool) -> dict[str, str]:
+        """Misspelt words of the question's tokens → the knowledge words they stand for (see :meth:`_typo_word`)."""
         fixes: dict[str, str] = {}
-        for token in analyse(question, lang, self.synonyms):
+        for token in tokens:
             if not token.word or token.part or token.term in self._idf:
                 continue
             if skip_smalltalk and token.word in self._smalltalk_words:
@@ -503,11 +510,6 @@ class Matcher:
             if word is not None:
                 fixes[token.word] = word
         return fixes
-
-    def _typo(self, word: str, *, noun: bool = False) -> str | None:
-        """The term of the knowledge word within a length-dependent edit distance, if one is clearly closest."""
-        found = self._typo_word(word, noun=noun)
-        return self._word_terms[found] if found is not None else None
 
     def _typo_word(self, word: str, *, noun: bool = False) -> str | None:
         """The knowledge word within a length-dependent edit distance, if one meaning is clearly closest.
@@ -550,7 +552,7 @@ class Matcher:
         if len(word) < 4 or word[0] not in "abcdefghijklmnopqrstuvwxyzäöü":
             return False
         choices = [
-            w for n in (len(word) - 1, len(word), len(word) + 1) for w in self._stopwords_by_key.get((word[0], n), ())
+            w for n in (len(word) - 1, len(word), len(word) + 1) for w in _STOPWORDS_BY_KEY.get((word[0], n), ())
         ]
         return any(word in _doubled(w) if len(w) == 3 else OSA.distance(word, w, score_cutoff=1) <= 1 for w in choices)
 
