@@ -19,7 +19,12 @@ from bot.knowledge.model import STATUS_LABELS, Entry, Knowledge, Lang, Milestone
 from bot.matching.matcher import Match, Status
 from bot.texts import fmt_date
 
-TELEGRAM_LIMIT = 4096
+TELEGRAM_LIMIT = 4096  # characters per message, counted in UTF-16 code units
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units (how Telegram counts)."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import urlsplit
 
-from bot.answers import TELEGRAM_LIMIT, Renderer
+from bot.answers import TELEGRAM_LIMIT, Renderer, utf16_len
 from bot.knowledge.loader import PLACEHOLDER_RE
 from bot.knowledge.model import LANGS, Entry, Knowledge, Lang, MilestoneStatus, Source
 from bot.knowledge.yamlnodes import Category, Problem
@@ -297,7 +297,7 @@ def _coverage(knowledge: Knowledge) -> list[Problem]:
                 "answer mit de: und en: schreiben",
             )
         for lang in LANGS:
-            length = _utf16_len(renderer.entry(entry, lang).html())
+            length = utf16_len(renderer.entry(entry, lang).html())
             if length > TELEGRAM_LIMIT:
                 warn(
                     entry.file,
@@ -432,8 +432,3 @@ def _entry_path(entry: Entry) -> str:
 
 def _milestone_path(milestone_id: str) -> str:
     return f"milestones[id={milestone_id}]"
-
-
-def _utf16_len(text: str) -> int:
-    """Length in UTF-16 code units, as Telegram counts."""
-    return len(text.encode("utf-16-le")) // 2

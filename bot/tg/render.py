@@ -14,7 +14,7 @@ from typing import Final, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
-from bot.answers import Reply
+from bot.answers import TELEGRAM_LIMIT, Reply, utf16_len
 from bot.knowledge.model import Knowledge, Lang, Milestone, MilestoneStatus, Source, Topic
 from bot.texts import AS_OF, SOURCE, SOURCES, fmt_date
 from bot.tg import callbacks as cb
@@ -22,7 +22,6 @@ from bot.tg import texts as t
 
 NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)  # answers cite sources: no big link previews
 
-TELEGRAM_LIMIT: Final = 4096
 BUTTON_LABEL_MAX: Final = 60
 TOPICS_PER_PAGE: Final = 8
 ENTRIES_PER_PAGE: Final = 6
@@ -31,11 +30,6 @@ STATUS_ICONS: Final = {MilestoneStatus.DONE: "✅", MilestoneStatus.IN_PROGRESS:
 _TAG_RE: Final = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)(?:\s[^<>]*)?>")
 _ENTITY_RE: Final = re.compile(r"&(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[a-zA-Z][a-zA-Z0-9]{0,31});")
 _LINK_RE: Final = re.compile(r'<a\s+href="([^"]*)"\s*>(.*?)</a>', re.DOTALL)
-
-
-def utf16_len(text: str) -> int:
-    """Length in UTF-16 code units (how Telegram counts)."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
 # --------------------------------------------------------------------------------------------- splitting
