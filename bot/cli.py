@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot import cli_learned, texts
+from bot import texts
 from bot.answers import Option, Reply
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import LANGS, Lang
@@ -98,6 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     anns.add_argument("--json", action="store_true", help="als JSON ausgeben")
     anns.add_argument("--limit", type=int, default=50, help="höchstens so viele (neueste zuerst)")
     anns.set_defaults(func=cmd_announcements)
+
+    from bot import cli_learned  # here, not at the top: cli_learned uses this module's exit codes and data dir
 
     cli_learned.add_parser(sub)
     return parser

@@ -7,19 +7,15 @@ writes them as YAML for editors to merge into ``knowledge/*.yaml``, ``remove`` d
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
+from bot.cli import EXIT_FAILED, EXIT_OK, _data_dir
+from bot.config import DB_FILENAME
 from bot.knowledge.learned import LearnedPhrasing, export_yaml
 from bot.knowledge.loader import load_knowledge
+from bot.service import KnowledgeInvalid
 from bot.storage import Store
-
-EXIT_OK = 0  # the values of bot.cli's EXIT_* (not imported: bot.cli imports this module)
-EXIT_FAILED = 1
-EXIT_INVALID = 2
-
-DEFAULT_KNOWLEDGE = "knowledge"
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,11 +37,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _db_path() -> Path:
-    from bot.cli import _data_dir  # lazily: bot.cli imports this module
-
     found = _data_dir(require_token=False)
     assert not isinstance(found, int)  # without a required token it always finds a directory
-    return found[1] / "faqbot.sqlite3"
+    return found[1] / DB_FILENAME
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,13 +74,9 @@ def _list(learned: list[LearnedPhrasing]) -> int:
 
 
 def _export(learned: list[LearnedPhrasing], args: argparse.Namespace) -> int:
-    directory = getattr(args, "knowledge", None) or os.environ.get("FAQBOT_KNOWLEDGE_DIR", DEFAULT_KNOWLEDGE)
-    result = load_knowledge(directory)
+    result = load_knowledge(args.knowledge)  # the top-level --knowledge, or export's own
     if result.knowledge is None:
-        print(f"Die Wissensbasis ist fehlerhaft ({len(result.errors)} Fehler):", file=sys.stderr)
-        for problem in result.errors:
-            print(f"  {problem}", file=sys.stderr)
-        return EXIT_INVALID
+        raise KnowledgeInvalid(result)  # bot.cli.main reports it
     text = export_yaml(learned, result.knowledge)
     if args.out is None:
         sys.stdout.write(text)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 from pathlib import Path
 
 import pytest
 import yaml
 
-from bot import cli_learned
+from bot.cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, main
 from bot.knowledge.learned import LearnedPhrasing, check_learnable, export_yaml, merge_learned
 from bot.knowledge.loader import MAX_PHRASING_CHARS
 from bot.knowledge.model import Knowledge, Lang
@@ -169,11 +168,7 @@ def test_export_of_nothing(knowledge: Knowledge) -> None:
 
 
 def cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="faqbot")
-    cli_learned.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    assert args.func is cli_learned.run
-    return int(args.func(args))
+    return main(list(argv))
 
 
 @pytest.fixture
@@ -185,11 +180,11 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_cli_without_database_creates_none(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli("learned", "list") == cli_learned.EXIT_OK
+    assert cli("learned", "list") == EXIT_OK
     assert "Noch keine gelernten Formulierungen" in capsys.readouterr().out
-    assert cli("learned", "export") == cli_learned.EXIT_OK
+    assert cli("learned", "export") == EXIT_OK
     assert yaml.safe_load(capsys.readouterr().out) == {"learned": []}
-    assert cli("learned", "remove", "1") == cli_learned.EXIT_FAILED
+    assert cli("learned", "remove", "1") == EXIT_FAILED
     assert "Keine Datenbank" in capsys.readouterr().err
     assert not data_dir.exists()
 
@@ -199,30 +194,30 @@ def test_cli_list_export_remove(data_dir: Path, tmp_path: Path, capsys: pytest.C
         first = store.add_learned(START, "de", NEW, now=NOW)
         second = store.add_learned(LEAD, "en", "Who is the new boss?", now=NOW)
 
-    assert cli("learned", "list") == cli_learned.EXIT_OK
+    assert cli("learned", "list") == EXIT_OK
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("Nr.")
     assert out[1].split(None, 4) == [str(first.id), START, "de", "26.11.2026", NEW]
     assert out[2].split(None, 4) == [str(second.id), LEAD, "en", "26.11.2026", "Who is the new boss?"]
 
-    assert cli("learned", "export") == cli_learned.EXIT_OK
+    assert cli("learned", "export") == EXIT_OK
     exported = yaml.safe_load(capsys.readouterr().out)["learned"]
     assert sorted((e["entry"], e.get("de"), e.get("en")) for e in exported) == [
         (LEAD, None, ["Who is the new boss?"]),
         (START, [NEW], None),
     ]
     target = tmp_path / "gelernt.yaml"
-    assert cli("learned", "export", "--out", str(target), "--knowledge", str(KNOWLEDGE_DIR)) == cli_learned.EXIT_OK
+    assert cli("learned", "export", "--out", str(target), "--knowledge", str(KNOWLEDGE_DIR)) == EXIT_OK
     assert yaml.safe_load(target.read_text(encoding="utf-8"))["learned"] == exported
     assert f"2 gelernte Formulierung(en) nach {target}" in capsys.readouterr().err
 
-    assert cli("learned", "remove", str(first.id), "99") == cli_learned.EXIT_FAILED
+    assert cli("learned", "remove", str(first.id), "99") == EXIT_FAILED
     captured = capsys.readouterr()
     assert f"Nr. {first.id} gelöscht." in captured.out
     assert "Nicht gefunden: Nr. 99" in captured.err
     with Store.open(data_dir / "faqbot.sqlite3") as store:
         assert store.learned() == [second]
-    assert cli("learned", "remove", str(second.id)) == cli_learned.EXIT_OK
+    assert cli("learned", "remove", str(second.id)) == EXIT_OK
 
 
 def test_cli_export_refuses_invalid_knowledge(
@@ -231,7 +226,7 @@ def test_cli_export_refuses_invalid_knowledge(
     broken = tmp_path / "kaputt"
     broken.mkdir()
     (broken / "faq.yaml").write_text("entries: [\n", encoding="utf-8")
-    assert cli("learned", "export", "--knowledge", str(broken)) == cli_learned.EXIT_INVALID
+    assert cli("learned", "export", "--knowledge", str(broken)) == EXIT_INVALID
     assert "Die Wissensbasis ist fehlerhaft" in capsys.readouterr().err
 
 
