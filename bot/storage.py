@@ -79,7 +79,6 @@ __all__ = [
     "StorageError",
     "Store",
     "Subscription",
-    "UnansweredQuestion",
     "migrate",
     "schema_version",
 ]
@@ -238,12 +237,6 @@ class DayCount(NamedTuple):
 class EntryCount(NamedTuple):
     entry_id: str
     questions: int  # times it was the answer
-
-
-class UnansweredQuestion(NamedTuple):
-    question: str  # the most recent wording of the group
-    times: int  # how often it was asked
-    last_asked: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -994,17 +987,3 @@ class Store(Database):
             feedback_up=sum(f.up for f in feedback),
             feedback_down=sum(f.down for f in feedback),
         )
-
-    def unanswered(self, days: int = 30, limit: int = 20, now: datetime | None = None) -> list[UnansweredQuestion]:
-        """Fallback questions of the last ``days`` days grouped by their exact normalized text, most
-        frequent first (ties: most recent first). ``question`` is the latest wording of each group."""
-        first, last = self._window(days, now)
-        with self._lock:
-            rows = self._conn.execute(
-                # SQLite: with a single max() aggregate, the bare column `question` comes from that row.
-                "SELECT question, COUNT(*) AS n, MAX(asked_at) AS last FROM question_log"
-                " WHERE status = 'fallback' AND day BETWEEN ? AND ?"
-                " GROUP BY normalized ORDER BY n DESC, last DESC, normalized LIMIT ?",
-                (first.isoformat(), last.isoformat(), limit),
-            ).fetchall()
-        return [UnansweredQuestion(str(r[0]), int(r[1]), _parse_ts(str(r[2]))) for r in rows]

@@ -37,7 +37,6 @@ async def watch_knowledge(
     *,
     debounce_ms: int = 1000,
     rescan_ms: int = 5000,
-    force_polling: bool | None = None,
 ) -> None:
     """Call ``on_change(file names)`` after knowledge files in ``directory`` changed and were quiet for
     ``debounce_ms``; runs until cancelled. A failing callback is logged and the watching goes on (a broken
@@ -65,7 +64,6 @@ async def watch_knowledge(
                 debounce=debounce_ms,
                 stop_event=halt,
                 recursive=False,
-                force_polling=force_polling,
                 rust_timeout=rescan_ms,
                 yield_on_timeout=True,
                 raise_interrupt=False,

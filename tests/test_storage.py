@@ -21,7 +21,6 @@ from bot.storage import (
     LoggedQuestion,
     SchemaVersionError,
     Store,
-    UnansweredQuestion,
     migrate,
 )
 
@@ -453,31 +452,6 @@ def test_stats_of_empty_store(store: Store) -> None:
     assert st.status_rates == dict.fromkeys(storage.STATUSES, 0.0)
     assert st.top_entries == []
     assert st.feedback == []
-
-
-def test_unanswered_groups_fallbacks_by_normalized_text(store: Store) -> None:
-    day = timedelta(days=1)
-    store.log_question("Parkplatz?", "parkplatz", "de", "fallback", now=NOW - 3 * day)
-    store.log_question("parkplatz!!", "parkplatz", "de", "fallback", now=NOW - 1 * day)
-    store.log_question("PARKPLATZ", "parkplatz", "de", "fallback", now=NOW - 2 * day)
-    store.log_question("Kantine?", "kantine", "de", "fallback", now=NOW)
-    store.log_question("Urlaub", "urlaub", "de", "fallback", now=NOW - 5 * day)
-    store.log_question("Urlaub?", "urlaub", "de", "fallback", now=NOW - 4 * day)
-    store.log_question("alt", "alt", "de", "fallback", now=NOW - 40 * day)  # outside the window
-    store.log_question("Parkplatz", "parkplatz", "de", "answer", "e1", now=NOW)  # answered: not counted
-    store.log_question("hallo", "hallo", "de", "smalltalk", now=NOW)
-
-    result = store.unanswered(days=30, now=NOW)
-    assert result == [
-        UnansweredQuestion("parkplatz!!", 3, (NOW - day).replace(second=0, microsecond=0)),
-        UnansweredQuestion("Urlaub?", 2, (NOW - 4 * day).replace(second=0, microsecond=0)),
-        UnansweredQuestion("Kantine?", 1, NOW.replace(second=0, microsecond=0)),
-    ]
-    question, times, last_asked = result[0]  # plain tuples too
-    assert (question, times) == ("parkplatz!!", 3)
-    assert last_asked.tzinfo is not None
-    assert store.unanswered(days=30, limit=1, now=NOW) == result[:1]
-    assert store.unanswered(days=1, now=NOW) == [result[2]]
 
 
 # ------------------------------------------------------------------------ migration 4 (learning)

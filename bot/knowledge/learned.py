@@ -62,8 +62,6 @@ def _refusal(owners: dict[str, str], knowledge: Knowledge, entry_id: str, lang: 
     if len(stripped) > MAX_PHRASING_CHARS:
         return f"Formulierung ist zu lang ({len(stripped)} Zeichen, höchstens {MAX_PHRASING_CHARS})"
     owner = owners.get(key)
-    if owner == entry_id:
-        return f"Formulierung steht schon bei Eintrag '{entry_id}'"
     if owner is not None:
         return f"Formulierung steht schon bei Eintrag '{owner}'"
     return None

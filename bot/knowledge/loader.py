@@ -637,11 +637,6 @@ def _child(node: Node, key: str) -> Node | None:
     return None
 
 
-def placeholder_problems(text: str, facts: Mapping[str, Fact], milestones: Mapping[str, Milestone]) -> list[str]:
-    """What is wrong with the ``{{ ... }}`` placeholders in ``text`` (empty when all resolve)."""
-    return [message for _, message in _placeholder_findings(text, facts, milestones)]
-
-
 def _placeholder_findings(
     text: str, facts: Mapping[str, Fact], milestones: Mapping[str, Milestone]
 ) -> list[tuple[int, str]]:

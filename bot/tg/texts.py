@@ -238,14 +238,6 @@ STALE_REMINDER = Text(
     "their as-of date):",
 )
 STATS_NONE = Text("(keine)", "(none)")
-UNANSWERED_TITLE = Text(
-    "Unbeantwortete Fragen der letzten {days} Tage (häufigste zuerst):",
-    "Unanswered questions of the last {days} days (most frequent first):",
-)
-UNANSWERED_NONE = Text(
-    "In den letzten {days} Tagen gab es keine unbeantworteten Fragen.",
-    "There were no unanswered questions in the last {days} days.",
-)
 UNANSWERED_SIMILAR = Text("ähnlich", "similar")
 REVIEW_NONE = Text(
     "Nichts zu prüfen: in den letzten {days} Tagen blieb keine Frage offen (auch keine 👎).",
