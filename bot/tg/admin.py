@@ -144,7 +144,7 @@ def review_card(
     index = max(0, min(index, len(groups) - 1))
     group = groups[index]
     title = t.REVIEW_TITLE.get(lang).format(index=index + 1, total=len(groups), days=days)
-    last = group.last_asked.astimezone(dt.UTC).strftime("%d.%m.%Y" if lang == "de" else "%Y-%m-%d")
+    last = fmt_date(group.last_asked.astimezone(dt.UTC).date(), lang)
     kinds = ", ".join(
         f"{n}× {t.REVIEW_KINDS[kind].get(lang)}" for kind, n in group.kinds.items() if kind in t.REVIEW_KINDS and n
     )

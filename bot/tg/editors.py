@@ -25,6 +25,7 @@ from bot.knowledge.learned import LearnedPhrasing, check_learnable
 from bot.knowledge.loader import LoadResult
 from bot.knowledge.model import Entry, Lang
 from bot.lint import stale_items
+from bot.matching.normalize import fold
 from bot.review import ReviewGroup, build_review, find_group
 from bot.service import FaqService
 from bot.storage import LearnedConflict, StorageError
@@ -339,11 +340,11 @@ class EditorWorkflow:
     def search_entries(self, term: str, lang: Lang) -> list[Entry]:
         """Entries whose id or phrasings contain ``term``, then those the matcher ranks for it."""
         snapshot = self.service.snapshot
-        needle = term.casefold()
+        needle = fold(term)
         found: dict[str, Entry] = {}
         for entry in snapshot.knowledge.entries.values():
             texts = [entry.id, *(p for phrasings in entry.questions.values() for p in phrasings)]
-            if needle and any(needle in text.casefold() for text in texts):
+            if needle and any(needle in fold(text) for text in texts):
                 found[entry.id] = entry
         for candidate in snapshot.matcher.rank(term, lang):
             if candidate.entry_id in snapshot.knowledge.entries:
