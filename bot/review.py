@@ -2,7 +2,8 @@
 
 :meth:`bot.storage.Store.review_items` delivers groups of identical normalized questions per kind (fallback,
 clarify left without a pick, 👎 on an answer); :func:`build_review` merges those worded alike into one
-:class:`ReviewGroup`, most frequent first, with the entries it could be attached to as a learned phrasing.
+:class:`ReviewGroup`, most frequent first. :func:`candidates` names the entries a group could be attached to as a
+learned phrasing – asked only for the card on screen, with the matcher that serves then.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bot.knowledge.model import Lang
 from bot.matching.matcher import Candidate, Matcher
 from bot.storage import ReviewItem
 
-__all__ = ["MAX_CANDIDATES", "SIMILARITY", "ReviewGroup", "build_review", "find_group"]
+__all__ = ["MAX_CANDIDATES", "SIMILARITY", "ReviewGroup", "build_review", "candidates", "find_group"]
 
 SIMILARITY: Final = 85.0  # rapidfuzz token_sort_ratio of two wordings that count as the same question
 MAX_CANDIDATES: Final = 3
@@ -40,10 +41,9 @@ class ReviewGroup:
     normalized_keys: tuple[str, ...]  # every member's normalized text: dismiss or mark learned all of them
     question_ids: tuple[int, ...]  # every logged row of the group (see find_group)
     downvoted_entries: tuple[str, ...]  # entries whose answer got the 👎, most often first
-    candidates: tuple[Candidate, ...]  # entries to attach the question to, best first (never a 👎'd one)
 
 
-def build_review(items: Sequence[ReviewItem], matcher: Matcher, similarity: float = SIMILARITY) -> list[ReviewGroup]:
+def build_review(items: Sequence[ReviewItem], similarity: float = SIMILARITY) -> list[ReviewGroup]:
     """Merge the store's items into groups, most frequent first (ties: most recently asked first).
 
     Two items belong together if their normalized texts are equal, or if the item's wording is similar
@@ -61,12 +61,12 @@ def build_review(items: Sequence[ReviewItem], matcher: Matcher, similarity: floa
                 break
         else:
             groups.append((key, [item]))
-    result = [_group(members, matcher) for _, members in groups]
+    result = [_group(members) for _, members in groups]
     result.sort(key=lambda g: (-g.times, -g.last_asked.timestamp(), -g.question_id))
     return result
 
 
-def _group(members: list[ReviewItem], matcher: Matcher) -> ReviewGroup:
+def _group(members: list[ReviewItem]) -> ReviewGroup:
     # Wordings by how often they were asked (ties: the latest); the first is the representative.
     wordings: dict[str, list[ReviewItem]] = {}
     for item in members:
@@ -82,11 +82,10 @@ def _group(members: list[ReviewItem], matcher: Matcher) -> ReviewGroup:
         kinds[item.kind] += item.times
         if item.kind == "downvote" and item.entry_id is not None:
             downvoted[item.entry_id] += item.times
-    lang: Lang = "en" if representative.lang == "en" else "de"
     return ReviewGroup(
         question_id=representative.question_id,
         question=representative.question,
-        lang=lang,
+        lang="en" if representative.lang == "en" else "de",
         times=sum(i.times for i in members),
         kinds=dict(kinds),
         similar=tuple(same[0].question for same in ranked[1:]),
@@ -94,16 +93,15 @@ def _group(members: list[ReviewItem], matcher: Matcher) -> ReviewGroup:
         normalized_keys=tuple(dict.fromkeys(i.normalized for i in members)),
         question_ids=tuple(sorted({qid for i in members for qid in i.question_ids})),
         downvoted_entries=tuple(entry_id for entry_id, _ in downvoted.most_common()),
-        candidates=_candidates(representative.question, lang, matcher, set(downvoted)),
     )
 
 
-def _candidates(question: str, lang: Lang, matcher: Matcher, judged_wrong: set[str]) -> tuple[Candidate, ...]:
-    """The matcher's best entries for the question, without smalltalk and without the entries a 👎 judged wrong
-    (the question already leads there, so attaching it again would change nothing)."""
-    found = matcher.match(question, lang).candidates
+def candidates(group: ReviewGroup, matcher: Matcher) -> tuple[Candidate, ...]:
+    """The matcher's best entries for the group's question, without smalltalk and without the entries a 👎
+    judged wrong (the question already leads there, so attaching it again would change nothing)."""
+    found = matcher.match(group.question, group.lang).candidates
     entries = matcher.knowledge.entries
-    usable = [c for c in found if c.entry_id in entries and c.entry_id not in judged_wrong]
+    usable = [c for c in found if c.entry_id in entries and c.entry_id not in group.downvoted_entries]
     return tuple(usable[:MAX_CANDIDATES])
 
 

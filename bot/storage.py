@@ -816,10 +816,12 @@ class Store(Database):
         days: int = 30,
         now: datetime | None = None,
         abandon_after: timedelta = timedelta(minutes=10),
+        limit: int = 500,
     ) -> list[ReviewItem]:
-        """What admins should look at, from the last ``days`` UTC days, most frequent first (ties: latest first).
+        """What admins should look at, from the last ``days`` UTC days, most frequent first (ties: latest first);
+        the ``limit`` most frequent only (grouping them by wording compares each with every group).
 
-        Three kinds, each grouped by the exact normalized text like :meth:`unanswered`:
+        Three kinds, each grouped by the exact normalized text:
 
         * ``fallback`` – the bot did not know;
         * ``clarify`` – the bot offered options and nobody picked one (:meth:`resolve_clarify`) within
@@ -874,7 +876,7 @@ class Store(Database):
                 )
             )
         items.sort(key=lambda i: (-i.times, -i.last_asked.timestamp(), i.kind, i.normalized, i.entry_id or ""))
-        return items
+        return items[:limit]
 
     def dismiss_review(self, normalized_keys: Iterable[str], reason: DismissReason, now: datetime | None = None) -> int:
         """Take these normalized texts out of the review queue (asked until now); returns how many keys.

@@ -331,7 +331,7 @@ def test_order_key() -> None:
 # ---------------------------------------------------------------------------------------------- admin
 
 
-def _group(question: str, qid: int, candidates: tuple[str, ...] = ()) -> ReviewGroup:
+def _group(question: str, qid: int) -> ReviewGroup:
     return ReviewGroup(
         question_id=qid,
         question=question,
@@ -343,14 +343,20 @@ def _group(question: str, qid: int, candidates: tuple[str, ...] = ()) -> ReviewG
         normalized_keys=("kaffeemaschin zahl",),
         question_ids=(qid,),
         downvoted_entries=("schul-it-wechsel",),
-        candidates=tuple(Candidate(c, 50.0, "") for c in candidates),
     )
 
 
 def test_review_card(service: FaqService) -> None:
     k = service.knowledge
-    groups = [_group("Wer bezahlt <b>die</b> Kaffeemaschine?", 7, ("gruendung-termin", "geloescht")), _group("x", 9)]
-    text, keyboard = admin.review_card(groups, 0, 30, k, "de")
+    groups = [_group("Wer bezahlt <b>die</b> Kaffeemaschine?", 7), _group("x", 9)]
+    asked: list[int] = []
+
+    def offer(group: ReviewGroup) -> tuple[Candidate, ...]:
+        asked.append(group.question_id)
+        return (Candidate("gruendung-termin", 50.0, ""), Candidate("geloescht", 50.0, ""))
+
+    text, keyboard = admin.review_card(groups, 0, 30, k, "de", offer)
+    assert asked == [7]  # only the group on the card is looked up
     plain, _ = parse_html(text)
     assert "Offene Frage 1 von 2 (letzte 30 Tage)" in plain
     assert "„Wer bezahlt <b>die</b> Kaffeemaschine?“" in plain and "&lt;b&gt;" in text
@@ -365,10 +371,10 @@ def test_review_card(service: FaqService) -> None:
         cb.Review(30, "dismiss", 7),
         cb.ReviewPage(30, 1),
     ]
-    last, keyboard = admin.review_card(groups, 5, 30, k, "en")  # clamped to the last card
+    last, keyboard = admin.review_card(groups, 5, 30, k, "en", offer)  # clamped to the last card
     assert "Open question 2 of 2" in parse_html(last)[0]
     assert keyboard is not None and cb.parse(keyboard.inline_keyboard[-1][0].callback_data) == cb.ReviewPage(30, 0)
-    assert admin.review_card([], 0, 7, k, "de") == (t.REVIEW_NONE.de.format(days=7), None)
+    assert admin.review_card([], 0, 7, k, "de", offer) == (t.REVIEW_NONE.de.format(days=7), None)
 
 
 def test_search_results(service: FaqService) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.knowledge.loader import LoadResult
 from bot.knowledge.model import Entry, Knowledge, Lang
 from bot.lint import StaleItem
+from bot.matching.matcher import Candidate
 from bot.review import ReviewGroup
 from bot.service import Snapshot
 from bot.storage import Stats
@@ -136,9 +137,15 @@ def stale_reminder_html(items: Sequence[StaleItem], lang: Lang) -> str:
 
 
 def review_card(
-    groups: Sequence[ReviewGroup], index: int, days: int, knowledge: Knowledge, lang: Lang
+    groups: Sequence[ReviewGroup],
+    index: int,
+    days: int,
+    knowledge: Knowledge,
+    lang: Lang,
+    offer: Callable[[ReviewGroup], Sequence[Candidate]],
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """One group of the review queue as a card: the question, how often and why, and what to do with it."""
+    """One group of the review queue as a card: the question, how often and why, and what to do with it
+    (``offer`` names the entries to attach it to; asked for the group shown only)."""
     if not groups:
         return _e(t.REVIEW_NONE.get(lang).format(days=days)), None
     index = max(0, min(index, len(groups) - 1))
@@ -169,7 +176,7 @@ def review_card(
                 callback_data=cb.review(days, "attach", group.question_id, c.entry_id),
             )
         ]
-        for c in group.candidates
+        for c in offer(group)
         if c.entry_id in knowledge.entries
     ]
     rows.append(

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from telegram import Bot, CallbackQuery, ForceReply, Message, Update
+from telegram import Bot, CallbackQuery, ForceReply, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackContext, CommandHandler, MessageHandler, filters
@@ -26,7 +26,7 @@ from bot.knowledge.loader import LoadResult
 from bot.knowledge.model import Entry, Lang
 from bot.lint import stale_items
 from bot.matching.normalize import fold
-from bot.review import ReviewGroup, build_review, find_group
+from bot.review import ReviewGroup, build_review, candidates, find_group
 from bot.service import FaqService
 from bot.storage import LearnedConflict, StorageError
 from bot.tg import admin, policy, render
@@ -224,14 +224,26 @@ class EditorWorkflow:
     # --------------------------------------------------------------------------------------- review queue
 
     def review_groups(self, days: int) -> list[ReviewGroup]:
-        return build_review(self.core.store.review_items(days=days), self.service.snapshot.matcher)
+        return build_review(self.core.store.review_items(days=days))
+
+    async def _review_groups(self, days: int) -> list[ReviewGroup]:
+        """:meth:`review_groups` off the event loop: grouping hundreds of wordings takes a noticeable moment."""
+        return await asyncio.to_thread(self.review_groups, days)
+
+    def review_card(
+        self, groups: list[ReviewGroup], index: int, days: int, lang: Lang
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        snapshot = self.service.snapshot
+        return admin.review_card(
+            groups, index, days, snapshot.knowledge, lang, lambda group: candidates(group, snapshot.matcher)
+        )
 
     async def unanswered(self, update: Update, context: Context) -> None:
         asked = await self._admin_days(update, context, "unbeantwortet")
         if asked is None:
             return
         message, lang, days = asked
-        text, keyboard = admin.review_card(self.review_groups(days), 0, days, self.service.knowledge, lang)
+        text, keyboard = self.review_card(await self._review_groups(days), 0, days, lang)
         await self.core.send_html(message, [text], keyboard)
 
     async def pressed(self, query: CallbackQuery, message: Message, action: cb.ReviewPage | cb.Review) -> None:
@@ -246,12 +258,12 @@ class EditorWorkflow:
             await self.core._answer_query(query)
             await self._show_card(query, message, action.days, action.index, lang)
             return
-        groups = self.review_groups(action.days)
+        groups = await self._review_groups(action.days)
         group = find_group(groups, action.question_id)
         row = self.core.store.question(action.question_id)
         if group is None or row is None:
             await self.core._answer_query(query, t.REVIEW_GONE.get(lang))
-            await self._show_card(query, message, action.days, 0, lang)
+            await self._show_card(query, message, action.days, 0, lang, groups)
             return
         index = groups.index(group)
         if action.verb == "dismiss":
@@ -259,7 +271,9 @@ class EditorWorkflow:
             await self.core._answer_query(
                 query, t.REVIEW_DISMISSED.get(lang).format(question=render.label(row.question))
             )
-            await self._show_card(query, message, action.days, index, lang)
+            # Dismissing takes exactly this group's rows out of the queue: the others stay as they were.
+            rest = [g for g in groups if g is not group]
+            await self._show_card(query, message, action.days, index, lang, rest)
         elif action.verb == "search":
             if len(self._pending) >= MAX_PENDING_SEARCHES:
                 self._pending.clear()
@@ -309,9 +323,19 @@ class EditorWorkflow:
             lines.append(html.escape(t.REVIEW_LEARNED_CHECK.get(lang)))
         return "\n".join(lines)
 
-    async def _show_card(self, query: CallbackQuery, message: Message, days: int, index: int, lang: Lang) -> None:
-        groups = self.review_groups(days)
-        text, keyboard = admin.review_card(groups, index, days, self.service.knowledge, lang)
+    async def _show_card(
+        self,
+        query: CallbackQuery,
+        message: Message,
+        days: int,
+        index: int,
+        lang: Lang,
+        groups: list[ReviewGroup] | None = None,
+    ) -> None:
+        """The review card at ``index`` (``groups``: the queue as it stands, if the caller has it already)."""
+        if groups is None:
+            groups = await self._review_groups(days)
+        text, keyboard = self.review_card(groups, index, days, lang)
         await self.core._edit_or_send(query, message, [text], keyboard)
 
     async def search_reply(self, update: Update, context: Context) -> None:
