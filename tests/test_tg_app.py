@@ -49,7 +49,7 @@ async def test_prune_and_heartbeat_jobs(tmp_path: Path) -> None:
     store.mark_update(1, now=old)
     context: Any = SimpleNamespace(application=SimpleNamespace(updater=SimpleNamespace(running=True)))
     await prune_job(store, 30)(context)
-    assert [q.question for q in store.unanswered(days=60)] == ["neu"]
+    assert [q.question for q in store.review_items(days=60)] == ["neu"]
     assert store.mark_update(1)  # the old update id was forgotten
     settings = Settings(token=TOKEN, data_dir=tmp_path / "data")
     await heartbeat_job(settings)(context)

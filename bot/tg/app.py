@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import html
 import logging
 import secrets
 import sqlite3
@@ -18,7 +19,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeChat, BotCommandScopeDefault
+from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter, BaseUpdateProcessor
 from telegram.ext import CallbackContext as _CallbackContext
@@ -359,13 +360,9 @@ def schedule_milestones(app: App, handlers: FaqHandlers) -> None:
         log.info("Ankündigungen: %d fällig, %d geplant", len(due), len(later))
 
 
-async def _report_to_admins(app: App, settings: Settings, report: Report) -> None:
-    text = announce.report_text(report, "de")
-    for admin_id in sorted(settings.admin_ids):
-        try:
-            await app.bot.send_message(admin_id, text)
-        except TelegramError as exc:
-            log.info("Zustellbericht an Admin nicht sendbar: %s", exc)
+async def _report_to_admins(handlers: FaqHandlers, bot: Bot, report: Report) -> None:
+    """The delivery record of a scheduled or resumed announcement, to every admin in their language."""
+    await handlers.editors.notify_admins(bot, lambda lang: html.escape(announce.report_text(report, lang)))
 
 
 def _resume_job(
@@ -378,7 +375,7 @@ def _resume_job(
         report = await announce.deliver(
             context.bot, handlers.outbox, announcement_id, milestone, concurrency=handlers.announce_concurrency
         )
-        await _report_to_admins(context.application, settings, report)
+        await _report_to_admins(handlers, context.bot, report)
 
     return resume
 
@@ -395,7 +392,7 @@ def _scheduled_job(
             context.bot, handlers.outbox, milestone, concurrency=handlers.announce_concurrency
         )
         if report is not None:
-            await _report_to_admins(context.application, settings, report)
+            await _report_to_admins(handlers, context.bot, report)
 
     return scheduled
 
