@@ -141,9 +141,8 @@ async def test_broadcast_to_1000_groups_with_faults(tmp_path: Path) -> None:
             assert not subscribed & gone
             assert set(migrated.values()) <= subscribed and not subscribed & set(migrated)
             # the 429s were hit and waited out by PTB's limiter; never above the configured rate
-            assert sum(1 for c in fake.calls_of("sendMessage") if c.status == 429) == sum(flooded.values())
-            assert set(triggers) <= set(flooded)  # every flood happened, and what it hit was retried
-            assert sum(flooded.values()) >= 0.04 * GROUPS  # ~5 % of the requests got a 429
+            assert all(attempts[c] > flooded[c] for c in flooded)  # every 429 was followed by another attempt
+            assert sum(flooded.values()) >= 0.04 * GROUPS  # at least 40 of the 1,000 groups' sends got a 429
             assert fake.max_rate_global() <= RATE
             # the group's language
             en_chat = next(c for i, c in enumerate(groups) if i % 10 == 0 and c in expected)
