@@ -9,6 +9,7 @@ changes and is the same on every run.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 import re
@@ -665,29 +666,15 @@ def _dup_id(c: Corpus, rng: random.Random, section: str, key: str, kind_: str) -
     )
 
 
-@kind("dup/entry-id")
-def _dup_entry(c: Corpus, rng: random.Random) -> Mutation | None:
-    return _dup_id(c, rng, "entries", "id", "dup/entry-id")
-
-
-@kind("dup/fact-name")
-def _dup_fact(c: Corpus, rng: random.Random) -> Mutation | None:
-    return _dup_id(c, rng, "facts", "name", "dup/fact-name")
-
-
-@kind("dup/milestone-id")
-def _dup_milestone(c: Corpus, rng: random.Random) -> Mutation | None:
-    return _dup_id(c, rng, "milestones", "id", "dup/milestone-id")
-
-
-@kind("dup/topic-id")
-def _dup_topic(c: Corpus, rng: random.Random) -> Mutation | None:
-    return _dup_id(c, rng, "topics", "id", "dup/topic-id")
-
-
-@kind("dup/smalltalk-id")
-def _dup_smalltalk(c: Corpus, rng: random.Random) -> Mutation | None:
-    return _dup_id(c, rng, "smalltalk", "id", "dup/smalltalk-id")
+# One kind per section with named items, registered here so the catalogue keeps its order.
+for _name, _section, _key in (
+    ("dup/entry-id", "entries", "id"),
+    ("dup/fact-name", "facts", "name"),
+    ("dup/milestone-id", "milestones", "id"),
+    ("dup/topic-id", "topics", "id"),
+    ("dup/smalltalk-id", "smalltalk", "id"),
+):
+    kind(_name)(functools.partial(_dup_id, section=_section, key=_key, kind_=_name))
 
 
 @kind("dup/entry-id-is-smalltalk-id")
