@@ -19,7 +19,7 @@ import pytest
 from bot.config import Settings
 from bot.service import FaqService
 from bot.storage import Store
-from bot.tg.app import App, RetryingRateLimiter, build_application
+from bot.tg.app import App, RetryingRateLimiter, build_application, load_service
 from tests.support import updates as U
 from tests.support.fake_bot_api import TOKEN, Call, FakeBotApi, iter_buttons
 from tests.support.lifecycle import polling
@@ -151,8 +151,8 @@ async def running_bot(
             watch_knowledge=watch_debounce_ms is not None,  # off unless a test is about it
             watch_debounce_ms=watch_debounce_ms or 1000,
         )
-        service = FaqService.from_directory(settings.knowledge_dir)
         store = Store.open(settings.db_path)
+        service = load_service(settings, store)  # as faqbot run: with the learned phrasings in the database
         app = build_application(
             settings,
             service,

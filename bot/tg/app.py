@@ -26,6 +26,7 @@ from telegram.ext import CallbackContext as _CallbackContext
 
 from bot.broadcast import Report
 from bot.config import Settings
+from bot.knowledge.learned import LEARNED_FILE
 from bot.knowledge.model import Lang, Text
 from bot.service import FaqService, KnowledgeInvalid, Snapshot
 from bot.storage import LiveKnowledge, StorageError, Store
@@ -251,7 +252,6 @@ def build_application(
         await register_commands(app, settings)
         service.on_swap = lambda snapshot: record_live(store, snapshot)
         record_live(store, service.snapshot)
-        await apply_learned(service, store)
         write_heartbeat(settings)  # initialised: alive (the job refreshes it every minute)
         try:
             schedule_announcements(app, handlers, settings)
@@ -308,23 +308,27 @@ def record_live(store: Store, snapshot: Snapshot) -> None:
         log.exception("Aktive Version nicht speicherbar")
 
 
-async def apply_learned(service: FaqService, store: Store) -> None:
-    """At start-up: serve the phrasings admins attached in /unbeantwortet (kept in the database)."""
+def load_service(settings: Settings, store: Store) -> FaqService:
+    """At start-up: the knowledge files plus the phrasings admins attached in the review queue (kept in the
+    database), built and self-tested once. Raises :class:`KnowledgeInvalid` like
+    :meth:`FaqService.from_directory`; if the database cannot be read, the knowledge files alone serve."""
     try:
         learned = store.learned()
     except (sqlite3.Error, StorageError):
         log.exception("Gelernte Formulierungen nicht lesbar; es gilt nur die Wissensbasis")
-        return
-    if not learned:
-        return
-    prepared = await asyncio.to_thread(service.use_learned, learned)
-    log.info(
-        "%d gelernte Formulierungen in Gebrauch (%d ausgelassen)",
-        len(service.snapshot.learned),
-        len(learned) - len(service.snapshot.learned),
-    )
-    for problem in prepared.result.warnings:
-        if problem.file == "gelernt":
+        learned = []
+    service = FaqService.from_directory(settings.knowledge_dir, learned)
+    if learned:
+        _log_learned(service, len(learned))
+    return service
+
+
+def _log_learned(service: FaqService, given: int) -> None:
+    """How many of the ``given`` learned phrasings serve, and why the others do not."""
+    used = len(service.snapshot.learned)
+    log.info("%d gelernte Formulierungen in Gebrauch (%d ausgelassen)", used, given - used)
+    for problem in service.snapshot.warnings:
+        if problem.file == LEARNED_FILE:
             log.warning("  %s", problem)
 
 
@@ -462,16 +466,17 @@ def run(settings: Settings) -> int:
     """Run the bot until SIGINT/SIGTERM. Returns a process exit code (0 after a normal stop)."""
     configure_logging(settings.log_level, settings.secrets)
     try:
-        service = FaqService.from_directory(settings.knowledge_dir)
-    except KnowledgeInvalid as exc:
-        log.error("Wissensbasis %s ist fehlerhaft (%d Fehler):", settings.knowledge_dir, len(exc.result.errors))
-        for problem in exc.result.errors:
-            log.error("  %s", problem)
-        return EXIT_INVALID
-    try:
         store = Store.open(settings.db_path)
     except (OSError, sqlite3.Error, StorageError) as exc:
         log.error("Datenbank %s nicht nutzbar: %s", settings.db_path, exc)
+        return EXIT_INVALID
+    try:
+        service = load_service(settings, store)
+    except KnowledgeInvalid as exc:
+        store.close()
+        log.error("Wissensbasis %s ist fehlerhaft (%d Fehler):", settings.knowledge_dir, len(exc.result.errors))
+        for problem in exc.result.errors:
+            log.error("  %s", problem)
         return EXIT_INVALID
     try:
         app = build_application(settings, service, store)
