@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.answers import Renderer, Reply
-from bot.knowledge.learned import LEARNED_FILE, LearnedPhrasing, merge_learned
+from bot.knowledge.learned import LEARNED_FILE, LearnedPhrasing, learned_path, merge_learned
 from bot.knowledge.loader import LoadResult, knowledge_files, load_knowledge
 from bot.knowledge.model import Knowledge, Lang
 from bot.knowledge.yamlnodes import Problem
@@ -114,7 +114,7 @@ def prepare(
         live = dataclasses.replace(
             snapshot,
             curated=curated if merged is not curated else None,
-            learned=tuple(item for item in candidates if f"learned[#{item.id}]" not in skipped),
+            learned=tuple(item for item in candidates if learned_path(item.id) not in skipped),
             learned_given=frozenset(item.id for item in learned),
             warnings=tuple(p for p in all_problems if p.severity == "warning"),
             load_warnings=tuple(loaded),
@@ -137,7 +137,7 @@ def _dropped_problem(item: LearnedPhrasing, failure: SelfTestFailure) -> Problem
     return Problem(
         LEARNED_FILE,
         0,
-        f"learned[#{item.id}]",
+        learned_path(item.id),
         f"gelernte Formulierung „{item.text.strip()}“ führt nicht zu „{item.entry_id}“, sondern zu {got}"
         f" – wird nicht verwendet (entfernen mit 'faqbot learned remove {item.id}')",
         "warning",

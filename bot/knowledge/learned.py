@@ -23,9 +23,14 @@ from bot.knowledge.loader import MAX_PHRASING_CHARS, phrasing_key
 from bot.knowledge.model import LANGS, Entry, Knowledge, Lang
 from bot.knowledge.yamlnodes import Problem
 
-__all__ = ["LEARNED_FILE", "LearnedPhrasing", "check_learnable", "export_yaml", "merge_learned"]
+__all__ = ["LEARNED_FILE", "LearnedPhrasing", "check_learnable", "export_yaml", "learned_path", "merge_learned"]
 
 LEARNED_FILE = "gelernt"  # the "file" of problems about learned phrasings
+
+
+def learned_path(learned_id: int) -> str:
+    """The ``path`` of problems about the learned phrasing ``learned_id`` (its number in the database)."""
+    return f"learned[#{learned_id}]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +100,7 @@ def merge_learned(knowledge: Knowledge, learned: Sequence[LearnedPhrasing]) -> t
                 reason += f" – kann mit 'faqbot learned remove {item.id}' entfernt werden"
             else:
                 reason += " – wird nicht verwendet"
-            problems.append(Problem(LEARNED_FILE, 0, f"learned[#{item.id}]", reason, "warning"))
+            problems.append(Problem(LEARNED_FILE, 0, learned_path(item.id), reason, "warning"))
             continue
         text = item.text.strip()
         owners[phrasing_key(text)] = item.entry_id

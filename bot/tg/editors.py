@@ -21,7 +21,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackContext, CommandHandler, MessageHandler, filters
 
-from bot.knowledge.learned import LearnedPhrasing, check_learnable
+from bot.knowledge.learned import LearnedPhrasing, check_learnable, learned_path
 from bot.knowledge.loader import LoadResult
 from bot.knowledge.model import Entry, Lang
 from bot.lint import stale_items
@@ -311,7 +311,7 @@ class EditorWorkflow:
                 # left out by the self-test (or the version refused): take it back, the old phrasings serve on
                 # (if a version went live, it is the one without it: nothing to undo there)
                 self.core.store.remove_learned(learned.id)
-                problems = [str(p) for p in prepared.result.problems if f"#{learned.id}]" in p.path]
+                problems = [str(p) for p in prepared.result.problems if p.path == learned_path(learned.id)]
                 problems += [str(p) for p in prepared.result.errors]
                 detail = t.REVIEW_SELFTEST_FAILED.get(lang).format(problem="; ".join(problems[:2]) or "?")
                 return html.escape(t.REVIEW_REFUSED.get(lang).format(reason=detail))
