@@ -275,7 +275,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     from bot.config import DB_FILENAME
     from bot.knowledge.yamlnodes import Problem
-    from bot.lint import CATEGORY_LABELS, categorized, stale_items
+    from bot.lint import CATEGORY_LABELS, stale_items
     from bot.service import prepare
     from bot.storage import Store
 
@@ -293,10 +293,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = load_knowledge(directory, today=today)
     k = result.knowledge
-    problems = categorized(result.problems)
+    problems = result.problems
     stale = []
     if k is not None:  # exactly what the bot does before a version goes live
-        problems = categorized(prepare(k, (), result.problems, today=today).result.problems)
+        problems = prepare(k, (), result.problems, today=today).result.problems
         stale = stale_items(k, today)
     seconds = time.perf_counter() - started
     data = _data_dir(require_token=False)

@@ -24,7 +24,7 @@ import ipaddress
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -160,23 +160,6 @@ def stale_items(knowledge: Knowledge, today: dt.date) -> list[StaleItem]:
         if f.review_by and f.review_by < today
     ]
     return sorted(items, key=lambda item: (item.review_by, item.file, item.line))
-
-
-def categorized(problems: Iterable[Problem]) -> list[Problem]:
-    """The loader's findings, filed under the lint's categories where they belong.
-
-    The loader warns about past ``review_by`` dates (→ review) and missing English texts (→ coverage); the rest of
-    what it reports is about loading and the files' structure (load).
-    """
-    out = []
-    for problem in problems:
-        if problem.category == "load" and problem.severity == "warning":
-            if problem.path.endswith(".review_by"):
-                problem = replace(problem, category="review")
-            elif problem.path.endswith(".en"):
-                problem = replace(problem, category="coverage")
-        out.append(problem)
-    return out
 
 
 def url_problem(url: str) -> str | None:

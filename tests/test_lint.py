@@ -15,7 +15,7 @@ from bot.cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, main
 from bot.knowledge.loader import load_texts
 from bot.knowledge.model import Knowledge, Lang
 from bot.knowledge.yamlnodes import Problem
-from bot.lint import SelfTestFailure, StaleItem, categorized, lint, run_lint, self_test, stale_items, url_problem
+from bot.lint import SelfTestFailure, StaleItem, lint, run_lint, self_test, stale_items, url_problem
 from bot.matching.matcher import Match, Matcher, Thresholds
 from bot.service import FaqService
 from bot.storage import LiveKnowledge, Store
@@ -389,7 +389,7 @@ def test_stale_items_oldest_first_with_owner() -> None:
 def test_loader_findings_are_categorized() -> None:
     text = TOPICS + "entries:\n" + entry("ende", ENDE, None, answer="{de: Text.}", extra="    review_by: 2023-01-01\n")
     result = load_texts([("k.yaml", text), ("leer.yaml", "")], today=TODAY)
-    by_path = {p.path: p.category for p in categorized(result.problems)}
+    by_path = {p.path: p.category for p in result.problems}  # the loader files them where it finds them
     assert by_path == {
         "entries[0].questions.en": "coverage",
         "entries[0].answer.en": "coverage",

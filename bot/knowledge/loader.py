@@ -31,7 +31,7 @@ from bot.knowledge.model import (
     Text,
     Topic,
 )
-from bot.knowledge.yamlnodes import MAX_FILE_BYTES, Problem, Severity, YamlRefused, line_of, parse_file
+from bot.knowledge.yamlnodes import MAX_FILE_BYTES, Category, Problem, Severity, YamlRefused, line_of, parse_file
 
 SECTIONS = ("topics", "entries", "facts", "milestones", "synonyms", "smalltalk")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -78,8 +78,8 @@ class _Reader:
     def error(self, node: Node | None, path: str, message: str) -> None:
         self.problems.append(Problem(self.file, line_of(node) if node else 0, path, message))
 
-    def warn(self, node: Node | None, path: str, message: str) -> None:
-        self.problems.append(Problem(self.file, line_of(node) if node else 0, path, message, "warning"))
+    def warn(self, node: Node | None, path: str, message: str, category: Category = "load") -> None:
+        self.problems.append(Problem(self.file, line_of(node) if node else 0, path, message, "warning", category))
 
     # -- shapes -------------------------------------------------------------------------------------------
     def mapping(
@@ -154,7 +154,7 @@ class _Reader:
         de = self.string(fields["de"], _join(path, "de"), max_len=max_len) if "de" in fields else None
         en = self.string(fields["en"], _join(path, "en"), max_len=max_len) if "en" in fields else None
         if "en" not in fields:
-            self.warn(node, _join(path, "en"), "englische Übersetzung fehlt")
+            self.warn(node, _join(path, "en"), "englische Übersetzung fehlt", "coverage")
         return Text(de, en) if de is not None else None
 
     def date(self, node: Node, path: str) -> dt.date | None:
@@ -221,7 +221,7 @@ class _Reader:
                 self.error(fields[lang], _join(path, lang), "mindestens eine Formulierung angeben")
             out[lang] = tuple(values)
         if "en" not in fields:
-            self.warn(node, _join(path, "en"), "keine englischen Formulierungen")
+            self.warn(node, _join(path, "en"), "keine englischen Formulierungen", "coverage")
         return out if out.get("de") else None
 
 
@@ -489,7 +489,13 @@ def _each(
 
 def _assemble(c: _Collected, problems: list[Problem], today: dt.date) -> Knowledge:
     def report(
-        file: str, node: Node, path: str, message: str, severity: Severity = "error", offset: int | None = None
+        file: str,
+        node: Node,
+        path: str,
+        message: str,
+        severity: Severity = "error",
+        offset: int | None = None,
+        category: Category = "load",
     ) -> None:
         # Point at the offending key's own line ("entries[3].answer.de" → the line of that answer), and inside a
         # multi-line "|" text at the line of ``offset`` (an index into the stripped text).
@@ -503,7 +509,7 @@ def _assemble(c: _Collected, problems: list[Problem], today: dt.date) -> Knowled
         if offset is not None and isinstance(target, ScalarNode) and target.style == "|":
             raw = str(target.value)
             line += 1 + raw.count("\n", 0, offset + len(raw) - len(raw.lstrip()))
-        problems.append(Problem(file, line, path, message, severity))
+        problems.append(Problem(file, line, path, message, severity, category))
 
     topics: dict[str, Topic] = {}
     for topic, node, path, file in c.topics:
@@ -537,6 +543,7 @@ def _assemble(c: _Collected, problems: list[Problem], today: dt.date) -> Knowled
                 f"{path}.review_by",
                 f"Prüftermin {entry.review_by.isoformat()} ist überschritten – bitte Antwort prüfen",
                 "warning",
+                category="review",
             )
     for fact, node, path in c.facts:
         if fact.review_by and fact.review_by < today:
@@ -546,6 +553,7 @@ def _assemble(c: _Collected, problems: list[Problem], today: dt.date) -> Knowled
                 f"{path}.review_by",
                 f"Prüftermin {fact.review_by.isoformat()} ist überschritten – bitte Wert prüfen",
                 "warning",
+                category="review",
             )
         for lang in LANGS:
             if re.search(r"[{}]", fact.value.get(lang)):
