@@ -20,15 +20,16 @@ from pathlib import Path
 
 from watchfiles import Change, watch
 
+from bot.knowledge.loader import is_knowledge_name
+
 log = logging.getLogger(__name__)
 
 OnChange = Callable[[frozenset[str]], Awaitable[None]]
 
 
 def is_knowledge_file(change: Change, path: str) -> bool:
-    """The files :func:`bot.knowledge.loader.knowledge_files` reads: ``*.yaml`` not starting with ``_`` or ``.``."""
-    name = Path(path).name
-    return name.endswith(".yaml") and not name.startswith(("_", "."))
+    """The files :func:`bot.knowledge.loader.knowledge_files` reads (a ``watch_filter``)."""
+    return is_knowledge_name(Path(path).name)
 
 
 async def watch_knowledge(

@@ -352,9 +352,14 @@ class _Collected:
     files: list[str] = field(default_factory=list)  # the files that were read
 
 
+def is_knowledge_name(name: str) -> bool:
+    """A file name of a knowledge set: ``*.yaml``, not starting with ``_`` (drafts) or ``.`` (editors' temp files)."""
+    return name.endswith(".yaml") and not name.startswith(("_", "."))
+
+
 def knowledge_files(directory: Path) -> list[Path]:
-    """The files that make up a knowledge set: ``*.yaml`` directly in ``directory``, not starting with ``_``."""
-    return sorted(p for p in directory.glob("*.yaml") if p.is_file() and not p.name.startswith(("_", ".")))
+    """The files that make up a knowledge set: those directly in ``directory`` with a knowledge name."""
+    return sorted(p for p in directory.glob("*.yaml") if p.is_file() and is_knowledge_name(p.name))
 
 
 def load_knowledge(
