@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 Context = CallbackContext[Any, Any, Any, Any]
 MAX_SEARCH_RESULTS: Final = 6
 MAX_SEARCH_CHARS: Final = 100
-MAX_PENDING_SEARCHES: Final = 100
 SEARCH_TIMEOUT: Final = 600.0  # seconds an admin has to answer "which entry?"
 
 
@@ -55,6 +54,7 @@ class EditorWorkflow:
         self.on_live: Callable[[], None] | None = None  # called after a new knowledge version went live
         self._reload_lock = asyncio.Lock()
         # admin id → (question row, days, prompt message id, when asked) while a search term is awaited
+        # admin id → (question row, days, prompt message id, asked at): at most one per admin, so bounded
         self._pending: dict[int, tuple[int, int, int, float]] = {}
         self.searching = filters.User(allow_empty=False)  # admins whose next text is a search term
         self._watching: asyncio.Task[None] | None = None
@@ -275,9 +275,6 @@ class EditorWorkflow:
             rest = [g for g in groups if g is not group]
             await self._show_card(query, message, action.days, index, lang, rest)
         elif action.verb == "search":
-            if len(self._pending) >= MAX_PENDING_SEARCHES:
-                self._pending.clear()
-                self.searching.user_ids = set()
             await self.core._answer_query(query)
             text = t.REVIEW_SEARCH_PROMPT.get(lang).format(question=render.label(row.question, 200))
             prompt = await message.reply_text(text, reply_markup=ForceReply(selective=True), do_quote=False)
