@@ -7,7 +7,6 @@ import asyncio
 import datetime as dt
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from bot.tg.app import ANNOUNCE_JOB
 from bot.tg.editors import EditorWorkflow
 from tests.support import updates as U
 from tests.support.fake_bot_api import FakeBotApi
+from tests.support.waiting import until
 from tests.test_tg_harness import ADMIN_ID, Q_SCHUL_IT, USER_ID, Harness, callback_data, copy_knowledge, running_bot
 
 pytestmark = pytest.mark.e2e
@@ -28,15 +28,6 @@ JSON = dict[str, Any]
 # Not answered by the shipped knowledge (the bot does not know "Chef fürs Digitale" means the head of office).
 Q_UNKNOWN = "Ab wann gibt es den neuen Chef fürs Digitale?"
 TARGET = "amtsleitung"
-
-
-async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:  # noqa: ASYNC109
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.02)
 
 
 def _editors(h: Harness) -> EditorWorkflow:
@@ -186,14 +177,14 @@ async def test_changed_files_go_live_and_broken_ones_are_refused_once(tmp_path: 
         fact = 'name: schul_it_dezernat_neu\n    value: {de: "Dezernat I"'
         assert fact in text
         facts.write_text(text.replace(fact, fact.replace("Dezernat I", "Dezernat IX")), encoding="utf-8")
-        await _until(lambda: h.service.knowledge.version != version)
-        await _until(lambda: len(h.sent(ADMIN_ID)) >= 1)
+        await until(lambda: h.service.knowledge.version != version)
+        await until(lambda: len(h.sent(ADMIN_ID)) >= 1)
         notice = h.sent(ADMIN_ID)[-1]["text"]
         assert notice.startswith("Dateiänderung erkannt (facts.yaml).") and "✅ Wissensbasis neu geladen" in notice
         # a broken file: refused, the admins get file and line, the version that serves stays
         live = h.service.knowledge.version
         (knowledge / "kaputt.yaml").write_text("entries:\n  - id: kaputt\n    topic: [\n", encoding="utf-8")
-        await _until(lambda: len(h.sent(ADMIN_ID)) >= 2)
+        await until(lambda: len(h.sent(ADMIN_ID)) >= 2)
         refused = h.sent(ADMIN_ID)[-1]["text"]
         assert "❌ Neue Wissensbasis abgelehnt" in refused and re.search(r"kaputt\.yaml:\d+", refused)
         assert h.service.knowledge.version == live

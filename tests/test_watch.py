@@ -10,18 +10,11 @@ from pathlib import Path
 from watchfiles import Change
 
 from bot.watch import is_knowledge_file, watch_knowledge
+from tests.support.waiting import until
 
 
 def _watchers() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "faqbot-watch"]
-
-
-async def _until(condition: object, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():  # type: ignore[operator]
-        assert loop.time() < deadline, "condition not reached"
-        await asyncio.sleep(0.02)
 
 
 def test_only_knowledge_files_count() -> None:
@@ -43,16 +36,16 @@ async def test_changes_reach_the_callback_even_after_it_failed(tmp_path: Path) -
     await asyncio.sleep(0.3)  # the watcher is up
     (tmp_path / "notes.txt").write_text("nicht beobachtet", encoding="utf-8")
     (tmp_path / "faq.yaml").write_text("entries: []\n", encoding="utf-8")
-    await _until(lambda: any("faq.yaml" in names for names in calls))
+    await until(lambda: any("faq.yaml" in names for names in calls))
     (tmp_path / "facts.yaml").write_text("facts: []\n", encoding="utf-8")
-    await _until(lambda: any("facts.yaml" in names for names in calls))
+    await until(lambda: any("facts.yaml" in names for names in calls))
     assert all("notes.txt" not in names for names in calls)
     assert frozenset() in calls  # the periodic rescan call
     assert _watchers()  # the watching thread carries its name …
     assert all(t.daemon for t in _watchers())  # … and never keeps the process alive
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-    await _until(lambda: not _watchers(), timeout=2.0)
+    await until(lambda: not _watchers(), timeout=2.0)
 
 
 async def test_a_missing_directory_ends_quietly(tmp_path: Path) -> None:
