@@ -138,6 +138,13 @@ class Matcher:
         self.knowledge = knowledge
         self.thresholds = thresholds
         self.synonyms = SynonymTable.build(knowledge.synonyms)
+        # One-word synonyms by stem, for the parts of compounds ("Dezernats|zuordnung" → dezernat, ~zuordnung).
+        self._concept_of_stem = {
+            variant[0]: concept
+            for variants in self.synonyms.by_first.values()
+            for variant, concept in variants
+            if len(variant) == 1
+        }
         self._modifiers = frozenset(CONCEPT_PREFIX + "-".join(words(group[0])) for group in BUILTIN_SYNONYMS)
         self._phrasings: list[_Phrasing] = []
         entry_terms: dict[str, set[str]] = defaultdict(set)
@@ -153,7 +160,7 @@ class Matcher:
         for entry_id, text, t in raw_terms:
             expanded = list(t)
             for term in t:
-                expanded.extend(self._split_compound(term) or ())
+                expanded.extend(self._split_compound(term, synonyms=False) or ())
             entry_terms[entry_id].update(expanded)
             self._phrasings.append(_Phrasing(entry_id, text, dict.fromkeys(expanded, 0.0), plain=plain(text)))
         # The answer's own words are weaker evidence than the phrasings, but they are the entry's vocabulary.
@@ -458,7 +465,7 @@ class Matcher:
                 continue
             if token.part:
                 continue  # "ler" of "IT-ler": its synonym's concept already stands for it
-            parts = self._split_compound(term)
+            parts = self._split_compound(term, word=token.word)
             if parts:
                 for part in parts:
                     add(part, t.compound_similarity)
@@ -504,7 +511,7 @@ class Matcher:
                 continue
             if skip_smalltalk and token.word in self._smalltalk_words:
                 continue
-            if self._split_compound(token.term):
+            if self._split_compound(token.term, word=token.word):
                 continue
             word = self._typo_word(token.word, noun=token.noun)
             if word is not None:
@@ -556,17 +563,36 @@ class Matcher:
         ]
         return any(word in _doubled(w) if len(w) == 3 else OSA.distance(word, w, score_cutoff=1) <= 1 for w in choices)
 
-    def _split_compound(self, term: str) -> tuple[str, str] | None:
-        """Split an unknown German compound into two known terms (``schulausstatt`` → ``schul``, ``ausstatt``)."""
+    def _split_compound(self, term: str, *, synonyms: bool = True, word: str = "") -> tuple[str, str] | None:
+        """Split an unknown German compound into two known terms (``schulausstatt`` → ``schul``, ``ausstatt``).
+
+        With ``word`` (the unstemmed compound), a split of the word whose tail stems to a known term is tried
+        too: the stem of a compound can end differently from the stem of its last part ("Digitalisierungseinheit").
+        """
+        found = self._split_stem(term, synonyms=synonyms, stem_tail=False)
+        if found is None and word and word != term:
+            found = self._split_stem(word, synonyms=synonyms, stem_tail=True)
+        return found
+
+    def _split_stem(self, term: str, *, synonyms: bool, stem_tail: bool) -> tuple[str, str] | None:
         if len(term) < 7 or term.startswith(CONCEPT_PREFIX):
             return None
+        known = self._vocab
+        concept_of_stem = self._concept_of_stem if synonyms else {}
         for i in range(len(term) - 3, 2, -1):
             head, tail = term[:i], term[i:]
-            if tail not in self._vocab or len(tail) < 3:
+            if len(tail) < 3:
+                continue
+            if stem_tail:
+                tail = stem(tail)
+            tail = tail if tail in known else concept_of_stem.get(tail, "")
+            if tail not in known:
                 continue
             for left in (head, head[:-1] if head.endswith("s") else None, stem(head)):
-                if left and len(left) >= 3 and left in self._vocab and left != term:
-                    return left, tail
+                if left and len(left) >= 3 and left != term:
+                    left = left if left in known else concept_of_stem.get(left, "")
+                    if left in known:
+                        return left, tail
         return None
 
     def _smalltalk_hit(self, query_words: list[str], *, loose: bool) -> tuple[str, float] | None:
@@ -575,7 +601,14 @@ class Matcher:
             return None
         text = " " + " ".join(query_words) + " "
         # Contained smalltalk must be most of the message: "translate good morning into French" is not a greeting.
-        contained = [p for p in self._smalltalk if f" {p} " in text and 2 * len(p.split()) >= len(query_words)]
+        # "Wer bist du eigentlich und was kannst du so?" is: two smalltalk phrasings and nothing but stop words.
+        contained = [p for p in self._smalltalk if f" {p} " in text]
+        covered = {w for p in contained for w in p.split()}
+        rest = [w for w in query_words if w not in covered and w not in STOPWORDS]
+        if contained and not rest:
+            best = max(contained, key=lambda p: (len(p.split()), text.rfind(f" {p} ")))
+            return self._smalltalk[best], 100.0
+        contained = [p for p in contained if 2 * len(p.split()) >= len(query_words)]
         if contained:
             best = max(contained, key=lambda p: (len(p.split()), text.rfind(f" {p} ")))
             return self._smalltalk[best], 100.0
