@@ -113,3 +113,12 @@ def test_nothing_is_split_off_without_an_asker_clause_and_a_rest(text: str) -> N
 def test_function_words_spelt_with_ae_oe_ue_are_function_words() -> None:
     assert terms("quelle fuer die infos", "de") == terms("Quelle für die Infos", "de")
     assert terms("koennen wir ueber das amt reden", "de") == terms("können wir über das Amt reden", "de")
+
+
+def test_gehoert_in_the_sense_of_heard_is_an_aside() -> None:
+    """After "hab"/"nie" it is "heard" and dropped; with "zu"/"zum"/"zur" nearby it is "belongs to" and kept."""
+    assert "hor" not in terms("KGSt? Nie gehört, was ist das?", "de")
+    assert "hor" not in terms("Ich hab auf dem Flur gehört, dass die Schul-IT wechselt", "de")
+    assert "hor" in terms("Zu welchem Dezernat gehört das Amt?", "de")
+    assert "hor" in terms("Hat die Schul-IT bisher zu Dezernat II gehört?", "de")
+    assert terms("Ich hab gehört, das Amt gehört zum Dezernat I", "de").count("hor") == 1

@@ -137,6 +137,8 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
         or (len(w) < 2 and not w.isdigit())
         for w, o in zip(raw, original, strict=True)
     ]
+    for i in _heard(raw):
+        stop[i] = True
     stems = [stem(w, lang) for w in raw]
     # German capitalises nouns; that only tells something in mixed-case text and not for a sentence's first word.
     mixed_case = any(o[:1].islower() for o in original) and any(o[:1].isupper() for o in original[1:])
@@ -162,6 +164,24 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
             out.append(Token(stems[i], raw[i], noun[i]))
         i += 1
     return out
+
+
+# "gehört" means "heard" after a form of "haben" or "nie" ("Ich hab gehört, …", "KGSt? Nie gehört"): an aside, not
+# the "belongs to" of "Zu welchem Dezernat gehört das Amt?", which keeps its "zu"/"zum"/"zur" nearby.
+_HEARD = frozenset({"gehört", "gehoert", "gehort"})
+_HEARD_AFTER = frozenset({"hab", "habe", "hast", "hat", "hatte", "hatten", "haben", "habt", "nie", "niemals"})
+_BELONGS = frozenset({"zu", "zum", "zur"})
+
+
+def _heard(raw: list[str]) -> list[int]:
+    """Positions of "gehört" in the sense of "heard" among the folded words ``raw``."""
+    return [
+        i
+        for i, w in enumerate(raw)
+        if w in _HEARD
+        and any(v in _HEARD_AFTER for v in raw[max(0, i - 6) : i])
+        and not any(v in _BELONGS for v in raw[max(0, i - 4) : i + 3])
+    ]
 
 
 def terms(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> list[str]:

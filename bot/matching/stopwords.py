@@ -30,6 +30,7 @@ gelesen erwähnt erwähnte erwähnen zeug kram rätseln rätselt gerätselt übe
 sorry bevor nachdem dra dran viele sonst außer ausser
 mer au uf vo gsi goht hasch hosch ma zm dia erscht gschwind
 blöd blöde blöden ständig dauernd
+art ruhe reden rede
 """
 
 _EN = """
