@@ -58,6 +58,13 @@ def test_groups_sharing_a_stem_become_one_concept() -> None:
         ("who is the head of the new office", "en"),
         ("schul it", "de"),
         ("Was ist die KGSt?", "de"),
+        # words both languages write ("was", "in", dialect "no") are no evidence; German question words are
+        ("was bedeutet KGST", "de"),
+        ("kgst was is das", "de"),
+        ("Wo kann mr do no meh drüber lese?", "de"),
+        ("Kommt das Digitalisierungsamt in Dezernat I oder in Dezernat II?", "de"),
+        ("Is the Amt für Digitalisierung hiring developers?", "en"),
+        ("Do responsibilities change right away?", "en"),
     ],
 )
 def test_language_detection(text: str, lang: str) -> None:

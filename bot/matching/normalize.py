@@ -89,9 +89,15 @@ def _deumlaut(word: str) -> str:
 def detect_language(text: str) -> Lang:
     """German unless the text clearly reads as English (more English function words than German ones)."""
     tokens = words(text)
-    en = sum(1 for t in tokens if t in EN_HINTS)
-    de = sum(1 for t in tokens if t in STOPWORDS and t not in EN_STOPWORDS)
+    # Words both languages write ("was", "in", "so", and dialect "no" for "noch") tell nothing.
+    en = sum(1 for t in tokens if t in EN_HINTS and t not in _BOTH)
+    # German question words tell German too ("Wo kann mr do no meh drüber lese?").
+    de = sum(1 for t in tokens if (t in STOPWORDS and t not in EN_STOPWORDS) or t in _DE_HINTS)
     return "en" if en > de else "de"
+
+
+_DE_HINTS = frozenset({"wo", "wann", "warum", "wer", "wieso", "weshalb", "wozu"})
+_BOTH = EN_HINTS & (STOPWORDS - EN_STOPWORDS | {"was", "in", "so", "an", "am", "also", "no"}) - {"do"}
 
 
 @dataclass(frozen=True, slots=True)
