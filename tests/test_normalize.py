@@ -129,3 +129,11 @@ def test_gehoert_in_the_sense_of_heard_is_an_aside() -> None:
     assert "hor" in terms("Zu welchem Dezernat gehört das Amt?", "de")
     assert "hor" in terms("Hat die Schul-IT bisher zu Dezernat II gehört?", "de")
     assert terms("Ich hab gehört, das Amt gehört zum Dezernat I", "de").count("hor") == 1
+
+
+def test_the_fragment_digi_is_no_word_of_its_own() -> None:
+    """"Digi-Amt" names the office (a synonym); "digi" alone is a rare fragment that would count against every
+    entry whose phrasings happen to write "Digitalamt" instead."""
+    table = SynonymTable.build([["digitalamt", "digi-amt", "digiamt"]])
+    assert "digi" not in terms("Wer leitet das Digi-Amt?", "de", table)
+    assert "~digitalamt" in terms("Wer leitet das Digi-Amt?", "de", table)

@@ -31,7 +31,7 @@ sorry bevor nachdem dra dran viele sonst außer ausser
 mer au uf vo gsi goht hasch hosch ma zm dia erscht gschwind
 blöd blöde blöden ständig dauernd
 art ruhe reden rede
-oi oim oin oine oiner hot fir uff ebbes gfrogt gfragt nochher noher sei müsset tue mr meh zamme selber
+oi oim oin oine oiner hot fir uff ebbes gfrogt gfragt nochher noher sei müsset tue mr meh zamme selber digi
 """
 
 _EN = """
