@@ -137,3 +137,11 @@ def test_the_fragment_digi_is_no_word_of_its_own() -> None:
     table = SynonymTable.build([["digitalamt", "digi-amt", "digiamt"]])
     assert "digi" not in terms("Wer leitet das Digi-Amt?", "de", table)
     assert "~digitalamt" in terms("Wer leitet das Digi-Amt?", "de", table)
+
+
+def test_verb_forms_of_founding_name_the_founding_not_the_reason() -> None:
+    """"gründet" stems like "Grund"; it is read as "gegründet" so it meets the founding concept."""
+    table = SynonymTable.build([["gründung", "gegründet"], ["grund", "begründung"]])
+    assert terms("Isch des Amt scho gründet?", "de", table) == terms("Ist das Amt schon gegründet?", "de", table)
+    assert "~gründung" in terms("Wann gründet die Stadt das Amt?", "de", table)
+    assert "~grund" in terms("Aus welchem Grund?", "de", table)

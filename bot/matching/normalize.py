@@ -134,10 +134,15 @@ class Token:
     part: bool = False  # a word of a multi-word synonym, whose concept is a token of its own
 
 
+# "gründet"/"gründen" stem to "grund" (the reason) and cannot join a synonym group without merging the two;
+# read as "gegründet", they name the founding ("Isch des Amt scho gründet?", "Wann gründet die Stadt das Amt?").
+_VERB_OF_FOUNDING = {w: "gegründet" for w in ("gründet", "gründen", "gruendet", "gruenden", "gründete", "gründeten")}
+
+
 def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> list[Token]:
     """The matching terms of ``text`` with the words they came from; see :func:`terms`."""
     original = _WORD_RE.findall(unicodedata.normalize("NFKC", text))
-    raw = [fold(w) for w in original]
+    raw = [_VERB_OF_FOUNDING.get(w, w) for w in (fold(w) for w in original)]
     stop = [
         ((w in STOPWORDS or _umlauted(w) in STOPWORDS) and not (o.isupper() and len(o) > 1))
         or (len(w) < 2 and not w.isdigit())
