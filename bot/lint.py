@@ -61,12 +61,24 @@ class SelfTestFailure:
     status: str  # what the matcher did: answer (another entry), clarify, fallback, smalltalk
     got_entry: str | None  # the entry answered or competing in the clarify, the smalltalk id; None for fallback
     candidates: tuple[Candidate, ...] = ()  # the matcher's best entries with their scores
+    lacks_required: bool = False  # the phrasing names none of the entry's ``requires`` words
 
     def problem(self, knowledge: Knowledge) -> Problem:
         entry = knowledge.entries[self.entry_id]
         index = entry.questions[self.lang].index(self.phrasing)
         quoted = f"Formulierung „{self.phrasing}“"
         scores = _scores(self.candidates, self.entry_id)
+        if self.lacks_required:
+            return Problem(
+                entry.file,
+                _phrasing_line(entry, self.lang, index),
+                f"{_entry_path(entry)}.questions.{self.lang}[{index}]",
+                f"{quoted} enthält keinen der Begriffe unter requires ({', '.join(entry.requires)}), "
+                "also beantwortet der Bot sie nie mit diesem Eintrag. Einen dieser Begriffe (oder ein Synonym) "
+                "in die Formulierung aufnehmen, einen Begriff unter requires ergänzen oder die Formulierung streichen.",
+                "error",
+                "self-test",
+            )
         if self.status == "answer":
             what = f"{quoted} führt nicht zu diesem Eintrag, sondern zu „{self.got_entry}“{scores}"
         elif self.status == "clarify":
@@ -107,6 +119,7 @@ class _Checked:
     lang: Lang
     index: int
     match: Match
+    meets_requirements: bool = True
 
     @property
     def phrasing(self) -> str:
@@ -123,7 +136,9 @@ class _Checked:
             got = next((c.entry_id for c in match.candidates if c.entry_id != self.entry.id), None)
         else:
             got = match.entry_id
-        return SelfTestFailure(self.entry.id, self.lang, self.phrasing, match.status, got, match.candidates)
+        return SelfTestFailure(
+            self.entry.id, self.lang, self.phrasing, match.status, got, match.candidates, not self.meets_requirements
+        )
 
 
 def self_test(knowledge: Knowledge, matcher: Matcher) -> list[SelfTestFailure]:
@@ -193,7 +208,8 @@ def _match_phrasings(knowledge: Knowledge, matcher: Matcher) -> list[_Checked]:
             for index, phrasing in enumerate(phrasings):
                 if phrasing not in seen:  # a repeated phrasing gives the same result: report it once
                     seen.add(phrasing)
-                    out.append(_Checked(entry, lang, index, matcher.match(phrasing, lang)))
+                    met = matcher.meets_requirements(entry.id, phrasing, lang)
+                    out.append(_Checked(entry, lang, index, matcher.match(phrasing, lang), met))
     return out
 
 

@@ -138,6 +138,23 @@ def test_self_test_reports_a_phrasing_answered_by_another_entry_or_not_at_all() 
     assert [p for p in findings if p.category == "self-test"] == [wrong, unknown]
 
 
+def test_self_test_names_the_requires_words_a_phrasing_lacks() -> None:
+    de = ["Wer besetzt die Stelle?", "Wer wird die Stelle besetzen?", "Wer bekommt die Stelle?"]
+    entries = (
+        entry("ende", ENDE, ENDE_EN),
+        entry("besetzung", de, ["Who fills the position?"], extra="    requires: [besetzen, fill]\n"),
+    )
+    k = knowledge(*entries)
+    failures = self_test(k, Matcher(k))
+    assert [(f.entry_id, f.phrasing, f.lacks_required) for f in failures] == [
+        ("besetzung", "Wer bekommt die Stelle?", True)
+    ]
+    problem = failures[0].problem(k)
+    assert problem.line == line_of("Wer bekommt die Stelle?", *entries)
+    assert problem.path == "entries[id=besetzung].questions.de[2]"
+    assert "„Wer bekommt die Stelle?“ enthält keinen der Begriffe unter requires (besetzen, fill)" in problem.message
+
+
 def test_self_test_reports_clarify_and_smalltalk() -> None:
     smalltalk = (
         "smalltalk:\n"

@@ -98,6 +98,20 @@ def test_wrong_type_explains_yaml_booleans() -> None:
     assert "entries[0].answer.de" in msg and "Wahrheitswert" in msg and "Anführungszeichen" in msg
 
 
+def test_requires_is_a_list_of_words() -> None:
+    ok = load(TOPIC, FACT, entry(requires="[Amt, Dezernat I]"))
+    assert ok.knowledge is not None
+    assert ok.knowledge.entries["amt-was"].requires == ("Amt", "Dezernat I")
+    result = load(TOPIC, FACT, entry(requires="Amt"))
+    (msg,) = messages(result)
+    assert "entries[0].requires" in msg and "Liste" in msg
+    result = load(TOPIC, FACT, entry(requires="[Amt, 3]"))
+    assert result.knowledge is not None  # "3" is read as text, an editor may well require a number
+    result = load(TOPIC, FACT, entry(requires="[Amt, '']"))
+    (msg,) = messages(result)
+    assert "entries[0].requires[1]" in msg and "leer" in msg
+
+
 def test_anchors_and_alias_bombs_are_refused() -> None:
     bomb = textwrap.dedent(
         """

@@ -120,6 +120,36 @@ entries:
     assert len(match.candidates) <= 3
 
 
+def test_an_entry_with_requires_answers_only_questions_that_name_one_of_its_words() -> None:
+    text = """
+topics: [{id: t, title: T}]
+synonyms: [[zusammenlegung, zusammengelegt, pooling]]
+entries:
+  - {id: geraete, topic: t, requires: [Zusammenlegung],
+     questions: {de: ['Bekommen die Schulen nach der Zusammenlegung weniger Geräte?']}, answer: {de: A},
+     sources: [{url: 'https://example.org', title: x}], as_of: 2022-06-24}
+"""
+    knowledge = load_texts([("k.yaml", text)]).knowledge
+    assert knowledge is not None
+    matcher = Matcher(knowledge)
+    assert (
+        matcher.match("Werden die Geräte der Schulen weniger, wenn die IT zusammengelegt wird?").entry_id == "geraete"
+    )
+    assert matcher.match("Bekommen die Schulen weniger Geräte?").status == "fallback"
+    assert matcher.meets_requirements("geraete", "Schulgeräte nach dem Pooling?")
+    assert matcher.meets_requirements("anything-else", "Bekommen die Schulen weniger Geräte?")
+
+
+def test_school_equipment_is_answered_for_the_reorganisation_not_for_new_devices(service: FaqService) -> None:
+    """schulausstattung requires a word about the reorganisation's effect: the source says nothing of new tablets."""
+    assert service.ask("Bekommen die Schulen neue Tablets?").match.status == "fallback"
+    assert service.ask("Welche Laptops bekommen die Lehrkräfte?").match.status == "fallback"
+    assert service.ask("Bekommen die Schulen durch die Zusammenlegung weniger Geräte?").match.entry_id == (
+        "schulausstattung"
+    )
+    assert service.ask("Bekommen die Schulen weiterhin Tablets?").match.entry_id == "schulausstattung"
+
+
 def test_every_phrasing_finds_its_own_entry(service: FaqService) -> None:
     """Self-test of the shipped knowledge: no phrasing is answered with another entry."""
     wrong = []

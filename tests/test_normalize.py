@@ -132,7 +132,7 @@ def test_gehoert_in_the_sense_of_heard_is_an_aside() -> None:
 
 
 def test_the_fragment_digi_is_no_word_of_its_own() -> None:
-    """"Digi-Amt" names the office (a synonym); "digi" alone is a rare fragment that would count against every
+    """The office's synonym "Digi-Amt" counts; its fragment "digi" alone would weigh as a rare word against every
     entry whose phrasings happen to write "Digitalamt" instead."""
     table = SynonymTable.build([["digitalamt", "digi-amt", "digiamt"]])
     assert "digi" not in terms("Wer leitet das Digi-Amt?", "de", table)
@@ -140,7 +140,7 @@ def test_the_fragment_digi_is_no_word_of_its_own() -> None:
 
 
 def test_verb_forms_of_founding_name_the_founding_not_the_reason() -> None:
-    """"gründet" stems like "Grund"; it is read as "gegründet" so it meets the founding concept."""
+    """The verb form "gründet" stems like "Grund"; read as "gegründet", it meets the founding concept."""
     table = SynonymTable.build([["gründung", "gegründet"], ["grund", "begründung"]])
     assert terms("Isch des Amt scho gründet?", "de", table) == terms("Ist das Amt schon gegründet?", "de", table)
     assert "~gründung" in terms("Wann gründet die Stadt das Amt?", "de", table)

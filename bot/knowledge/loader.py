@@ -242,7 +242,7 @@ def _read_entry(r: _Reader, node: Node, path: str) -> Entry | None:
         node,
         path,
         required=("id", "topic", "questions", "answer", "sources", "as_of"),
-        optional=("related", "milestones", "owner", "review_by"),
+        optional=("related", "milestones", "requires", "owner", "review_by"),
     )
     if f is None:
         return None
@@ -255,6 +255,7 @@ def _read_entry(r: _Reader, node: Node, path: str) -> Entry | None:
     as_of = r.date(f["as_of"], _join(path, "as_of")) if "as_of" in f else None
     related = tuple(r.list_of(n, _join(path, "related"), r.identifier)) if (n := get("related")) else ()
     milestones = tuple(r.list_of(n, _join(path, "milestones"), r.identifier)) if (n := get("milestones")) else ()
+    requires = tuple(r.list_of(n, _join(path, "requires"), r.string)) if (n := get("requires")) else ()
     owner = r.string(n, _join(path, "owner")) if (n := get("owner")) else None
     review_by = r.date(n, _join(path, "review_by")) if (n := get("review_by")) else None
     if eid is None or topic is None or questions is None or answer is None or not sources or as_of is None:
@@ -268,6 +269,7 @@ def _read_entry(r: _Reader, node: Node, path: str) -> Entry | None:
         as_of=as_of,
         related=related,
         milestones=milestones,
+        requires=requires,
         owner=owner,
         review_by=review_by,
         file=r.file,

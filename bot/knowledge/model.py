@@ -54,6 +54,9 @@ class Entry:
     as_of: dt.date
     related: tuple[str, ...] = ()
     milestones: tuple[str, ...] = ()
+    # The entry answers only questions that name one of these (words or synonyms): "schulausstattung" is about
+    # what the reorganisation means for the schools' equipment, not about "Bekommen die Schulen neue Tablets?".
+    requires: tuple[str, ...] = ()
     owner: str | None = None
     review_by: dt.date | None = None
     file: str = ""

@@ -209,6 +209,19 @@ class Matcher:
             for term in answer_terms[eid]:
                 self._entry_postings[term].append((eid, self.thresholds.answer_word_credit))
         self._vocab = set(self._idf)
+        # What an entry with ``requires`` needs in a question: the terms of its required words (a synonym's
+        # concept, not the words it is made of: "IT-Stellen" requires the concept, not every "IT").
+        self._required: dict[str, frozenset[str]] = {
+            entry.id: frozenset(
+                token.term
+                for text in entry.requires
+                for lang in LANGS
+                for token in analyse(text, lang, self.synonyms)
+                if not token.part
+            )
+            for entry in knowledge.entries.values()
+            if entry.requires
+        }
         # Typos are looked up among the words the knowledge uses (before stemming), each mapped to its term.
         self._word_terms: dict[str, str] = {}
         self._noun_words: set[str] = set()  # knowledge words written as nouns (capitalised inside a sentence)
@@ -264,6 +277,9 @@ class Matcher:
             if any(intent in (q.term, q.source) for q in query):
                 # Only an entry asked for a number (or for the others) itself answers one; the rest do not know it.
                 candidates = [c for c in candidates if (c.entry_id, intent) in self._support]
+        rivals = candidates
+        if self._required:
+            candidates = [c for c in candidates if self.meets_requirements(c.entry_id, query)]
         t = self.thresholds
         best = candidates[0] if candidates else None
         # Clarify is for ambiguity, fallback for ignorance: a question whose words the best entry fully knows
@@ -272,7 +288,8 @@ class Matcher:
         query_total = sum(q.weight * (q.similarity if q.term else 1.0) for q in query)
         explained = best is not None and best.evidence * self._max_idf >= t.explained_share * query_total
         clarify_at = t.ambiguous_clarify if explained else t.clarify
-        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        # An entry left out for its ``requires`` still competes: "Schule" alone stays a question back.
+        runner_up = max((c.score for c in rivals if best is None or c.entry_id != best.entry_id), default=0.0)
         if best is None or best.score < clarify_at:
             smalltalk = self._smalltalk_hit(all_words, loose=False)
             if smalltalk:
@@ -297,6 +314,15 @@ class Matcher:
         if (confident and not unknown_noun) or self._verbatim(question, best.entry_id):
             return Match("answer", lang, best.score, best.entry_id, tuple(candidates[:3]), normalized)
         return Match("clarify", lang, best.score, None, self._options(candidates, t.option_floor), normalized)
+
+    def meets_requirements(self, entry_id: str, query: list[_QueryTerm] | str, lang: Lang = "de") -> bool:
+        """Whether the question names one of the entry's ``requires`` words (always true without any)."""
+        required = self._required.get(entry_id)
+        if not required:
+            return True
+        if isinstance(query, str):
+            query = self._query_terms(query, lang, skip_smalltalk=True)
+        return any(q.term in required for q in query)
 
     def rank(self, query: list[_QueryTerm] | str, lang: Lang = "de") -> list[Candidate]:
         """Entries that could reach the clarify threshold, best first (scores 0–100).

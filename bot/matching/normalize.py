@@ -136,7 +136,7 @@ class Token:
 
 # "gründet"/"gründen" stem to "grund" (the reason) and cannot join a synonym group without merging the two;
 # read as "gegründet", they name the founding ("Isch des Amt scho gründet?", "Wann gründet die Stadt das Amt?").
-_VERB_OF_FOUNDING = {w: "gegründet" for w in ("gründet", "gründen", "gruendet", "gruenden", "gründete", "gründeten")}
+_VERB_OF_FOUNDING = dict.fromkeys(("gründet", "gründen", "gruendet", "gruenden", "gründete", "gründeten"), "gegründet")
 
 
 def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> list[Token]:
