@@ -33,7 +33,8 @@ blöd blöde blöden ständig dauernd
 art ruhe reden rede
 oi oim oin oine oiner hot fir uff ebbes gfrogt gfragt nochher noher sei müsset tue mr meh zamme selber digi
 hät hätt ons öbber öpper em alli zämme neis handelt
-ka nochamol nommol eus ois
+ka nochamol nommol eus ois han drum
+geehrte geehrter geehrtes damen herren
 """
 
 _EN = """
