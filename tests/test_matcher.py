@@ -92,6 +92,14 @@ def test_a_compound_of_known_words_and_synonyms_is_split(service: FaqService) ->
     assert service.ask("Welche Aufgaben hat die neue Digitalisierungseinheit?").match.entry_id == "amt-aufgaben"
 
 
+def test_a_typo_as_close_to_an_english_word_is_read_in_the_questions_language(service: FaqService) -> None:
+    """The typo "lesn" is one edit from "lesen" and from "less" (an English synonym of "weniger")."""
+    matcher = service.snapshot.matcher
+    assert matcher._typo_word("lesn", lang="de") == "lesen"
+    assert matcher._typo_word("lesn") is None
+    assert service.ask("wo kan ich meer dazu lesn").match.entry_id == "mehr-infos"
+
+
 def test_a_common_word_alone_does_not_answer(service: FaqService) -> None:
     for question in ("IT", "Amt", "wann", "Schule"):
         assert service.ask(question).match.status != "answer", question

@@ -225,6 +225,7 @@ class Matcher:
         # Typos are looked up among the words the knowledge uses (before stemming), each mapped to its term.
         self._word_terms: dict[str, str] = {}
         self._noun_words: set[str] = set()  # knowledge words written as nouns (capitalised inside a sentence)
+        self._word_langs: dict[str, set[Lang]] = defaultdict(set)  # the languages whose texts use a word
         for entry in knowledge.entries.values():
             texts = [(lang, p) for lang, ps in entry.questions.items() for p in ps]
             texts += [(lang, entry.answer.get(lang)) for lang in LANGS]
@@ -232,6 +233,7 @@ class Matcher:
                 for token in analyse(text, lang, self.synonyms):
                     if token.word and token.term in self._idf:
                         self._word_terms.setdefault(token.word, token.term)
+                        self._word_langs[token.word].add(lang)
                         if token.noun:
                             self._noun_words.add(token.word)
         # Question words (wieso, weshalb …) are knowledge words too, so "wiso" finds "wieso".
@@ -476,7 +478,7 @@ class Matcher:
         # Misspelt words are corrected before synonyms are looked up, so "Amt für Digitalisirung" still names
         # the office: a typo inside a multi-word synonym would otherwise lose the synonym's concept.
         tokens = analyse(question, lang, self.synonyms)
-        fixes = self._corrections(tokens, skip_smalltalk=skip_smalltalk)
+        fixes = self._corrections(tokens, skip_smalltalk=skip_smalltalk, lang=lang)
         if fixes:
             tokens = analyse(replace_words(question, fixes), lang, self.synonyms)
         fixed = set(fixes.values())
@@ -529,7 +531,7 @@ class Matcher:
             factor = max(factor, t.noun_unknown_factor)
         return t.unknown_weight * self._max_idf * factor
 
-    def _corrections(self, tokens: list[Token], *, skip_smalltalk: bool) -> dict[str, str]:
+    def _corrections(self, tokens: list[Token], *, skip_smalltalk: bool, lang: Lang | None = None) -> dict[str, str]:
         """Misspelt words of the question's tokens → the knowledge words they stand for (see :meth:`_typo_word`)."""
         fixes: dict[str, str] = {}
         for token in tokens:
@@ -539,12 +541,12 @@ class Matcher:
                 continue
             if self._split_compound(token.term, word=token.word):
                 continue
-            word = self._typo_word(token.word, noun=token.noun)
+            word = self._typo_word(token.word, noun=token.noun, lang=lang)
             if word is not None:
                 fixes[token.word] = word
         return fixes
 
-    def _typo_word(self, word: str, *, noun: bool = False) -> str | None:
+    def _typo_word(self, word: str, *, noun: bool = False, lang: Lang | None = None) -> str | None:
         """The knowledge word within a length-dependent edit distance, if one meaning is clearly closest.
 
         Three-letter words are too short for edit distances; only a dropped double letter is repaired ("wan").
@@ -570,6 +572,10 @@ class Matcher:
             return None
         best = [h for h in hits if h[1] == hits[0][1]]
         terms_found = {self._word_terms[h[0]] for h in best}
+        if len(terms_found) > 1 and lang is not None:
+            # "lesn" is as close to "less" as to "lesen"; in a German question, the German word is meant.
+            best = [h for h in best if lang in self._word_langs.get(h[0], {lang})]
+            terms_found = {self._word_terms[h[0]] for h in best}
         if len(terms_found) == 1:
             return str(best[0][0])
         return None  # equally close words with different meanings: better unknown than a guess
