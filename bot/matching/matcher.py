@@ -75,6 +75,7 @@ class Thresholds:
     unmatched_exponent: float = 0.5  # < 1: many unexplained words weigh less than their sum
     foreign_factor: float = 1.85  # known words the entry never uses weigh this much in its question total
     noun_unknown_factor: float = 2.5  # unknown capitalised words inside a German sentence (nouns) weigh this much
+    noun_evidence: float = 2.0  # with such a noun, the best entry must know words worth this much to be offered
     long_question_terms: int = 7  # a question of this many terms (after stop words) is a long one …
     long_clarify: float = 44.0  # … and is offered back from this score …
     long_evidence: float = 2.5  # … when the best entry knows words of it worth this much (see ``min_evidence``)
@@ -315,6 +316,10 @@ class Matcher:
         unknown_noun = any(q.noun for q in query)
         if (confident and not unknown_noun) or self._verbatim(question, best.entry_id):
             return Match("answer", lang, best.score, best.entry_id, tuple(candidates[:3]), normalized)
+        # ... and when the entry knows little else of it ("Wird die Amtsleitung in *Teilzeit* ausgeschrieben?",
+        # "Wann ist *Ostern* nächstes Jahr?"), the noun is what it is about: not offered back either.
+        if unknown_noun and best.evidence < t.noun_evidence:
+            return Match("fallback", lang, best.score, None, tuple(candidates[:3]), normalized)
         return Match("clarify", lang, best.score, None, self._options(candidates, t.option_floor), normalized)
 
     def meets_requirements(self, entry_id: str, query: list[_QueryTerm] | str, lang: Lang = "de") -> bool:
