@@ -156,6 +156,10 @@ def test_school_equipment_is_answered_for_the_reorganisation_not_for_new_devices
         "schulausstattung"
     )
     assert service.ask("Bekommen die Schulen weiterhin Tablets?").match.entry_id == "schulausstattung"
+    # offered back, the entry is still among the options: the user chooses, nothing is asserted
+    match = service.ask("Schule").match
+    assert match.status == "clarify"
+    assert {c.entry_id for c in match.candidates} == {"schulausstattung", "schul-it-wechsel"}
 
 
 def test_every_phrasing_finds_its_own_entry(service: FaqService) -> None:

@@ -320,7 +320,8 @@ class Matcher:
         # "Wann ist *Ostern* nächstes Jahr?"), the noun is what it is about: not offered back either.
         if unknown_noun and best.evidence < t.noun_evidence:
             return Match("fallback", lang, best.score, None, tuple(candidates[:3]), normalized)
-        return Match("clarify", lang, best.score, None, self._options(candidates, t.option_floor), normalized)
+        # Offered back, the options may include an entry its ``requires`` kept from answering: the user picks.
+        return Match("clarify", lang, best.score, None, self._options(rivals, t.option_floor), normalized)
 
     def meets_requirements(self, entry_id: str, query: list[_QueryTerm] | str, lang: Lang = "de") -> bool:
         """Whether the question names one of the entry's ``requires`` words (always true without any)."""
