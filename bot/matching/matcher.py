@@ -623,12 +623,13 @@ class Matcher:
                 continue
             if stem_tail:
                 tail = stem(tail)
-            tail = tail if tail in known else concept_of_stem.get(tail, "")
+            # A synonym as a part needs four letters: "Personal|rat" is not the council ("rat").
+            tail = tail if tail in known else concept_of_stem.get(tail, "") if len(tail) >= 4 else ""
             if tail not in known:
                 continue
             for left in (head, head[:-1] if head.endswith("s") else None, stem(head)):
                 if left and len(left) >= 3 and left != term:
-                    left = left if left in known else concept_of_stem.get(left, "")
+                    left = left if left in known else concept_of_stem.get(left, "") if len(left) >= 4 else ""
                     if left in known:
                         return left, tail
         return None
