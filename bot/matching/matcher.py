@@ -643,11 +643,8 @@ class Matcher:
         # "Wer bist du eigentlich und was kannst du so?" is: two smalltalk phrasings and nothing but stop words.
         contained = [p for p in self._smalltalk if f" {p} " in text]
         covered = {w for p in contained for w in p.split()}
-        rest = [w for w in query_words if w not in covered and w not in STOPWORDS]
-        if contained and not rest:
-            best = max(contained, key=lambda p: (len(p.split()), text.rfind(f" {p} ")))
-            return self._smalltalk[best], 100.0
-        contained = [p for p in contained if 2 * len(p.split()) >= len(query_words)]
+        if any(w not in covered and w not in STOPWORDS for w in query_words):
+            contained = [p for p in contained if 2 * len(p.split()) >= len(query_words)]
         if contained:
             best = max(contained, key=lambda p: (len(p.split()), text.rfind(f" {p} ")))
             return self._smalltalk[best], 100.0

@@ -97,7 +97,7 @@ def detect_language(text: str) -> Lang:
 
 
 _DE_HINTS = frozenset({"wo", "wann", "warum", "wer", "wieso", "weshalb", "wozu"})
-_BOTH = EN_HINTS & (STOPWORDS - EN_STOPWORDS | {"was", "in", "so", "an", "am", "also", "no"}) - {"do"}
+_BOTH = frozenset({"was", "in", "so", "an", "am", "also", "no"})  # English hints German writes too
 
 
 @dataclass(frozen=True, slots=True)
