@@ -68,18 +68,17 @@ class SelfTestFailure:
         index = entry.questions[self.lang].index(self.phrasing)
         quoted = f"Formulierung „{self.phrasing}“"
         scores = _scores(self.candidates, self.entry_id)
+        advice = "Formulierung mit den Begriffen dieses Eintrags eindeutiger machen oder streichen"
         if self.lacks_required:
-            return Problem(
-                entry.file,
-                _phrasing_line(entry, self.lang, index),
-                f"{_entry_path(entry)}.questions.{self.lang}[{index}]",
+            what = (
                 f"{quoted} enthält keinen der Begriffe unter requires ({', '.join(entry.requires)}), "
-                "also beantwortet der Bot sie nie mit diesem Eintrag. Einen dieser Begriffe (oder ein Synonym) "
-                "in die Formulierung aufnehmen, einen Begriff unter requires ergänzen oder die Formulierung streichen.",
-                "error",
-                "self-test",
+                "also beantwortet der Bot sie nie mit diesem Eintrag"
             )
-        if self.status == "answer":
+            advice = (
+                "Einen dieser Begriffe (oder ein Synonym) in die Formulierung aufnehmen, einen Begriff unter "
+                "requires ergänzen oder die Formulierung streichen"
+            )
+        elif self.status == "answer":
             what = f"{quoted} führt nicht zu diesem Eintrag, sondern zu „{self.got_entry}“{scores}"
         elif self.status == "clarify":
             rival = f" mit „{self.got_entry}“" if self.got_entry else ""
@@ -88,7 +87,6 @@ class SelfTestFailure:
             what = f"{quoted} wird als Smalltalk („{self.got_entry}“) beantwortet, nicht mit diesem Eintrag"
         else:
             what = f"{quoted} führt zu keiner Antwort (der Bot erkennt darin keinen Eintrag){scores}"
-        advice = "Formulierung mit den Begriffen dieses Eintrags eindeutiger machen oder streichen"
         return Problem(
             entry.file,
             _phrasing_line(entry, self.lang, index),
@@ -119,7 +117,7 @@ class _Checked:
     lang: Lang
     index: int
     match: Match
-    meets_requirements: bool = True
+    meets_requirements: bool = True  # checked only when the phrasing fails (see :func:`_match_phrasings`)
 
     @property
     def phrasing(self) -> str:
@@ -208,8 +206,11 @@ def _match_phrasings(knowledge: Knowledge, matcher: Matcher) -> list[_Checked]:
             for index, phrasing in enumerate(phrasings):
                 if phrasing not in seen:  # a repeated phrasing gives the same result: report it once
                     seen.add(phrasing)
-                    met = matcher.meets_requirements(entry.id, phrasing, lang)
-                    out.append(_Checked(entry, lang, index, matcher.match(phrasing, lang), met))
+                    match = matcher.match(phrasing, lang)
+                    answered = match.status == "answer" and match.entry_id == entry.id
+                    # Only a failure needs its reason; most phrasings pass and are not analysed a second time.
+                    met = answered or matcher.meets_requirements(entry.id, phrasing, lang)
+                    out.append(_Checked(entry, lang, index, match, met))
     return out
 
 
