@@ -484,7 +484,8 @@ class Matcher:
         # Misspelt words are corrected before synonyms are looked up, so "Amt für Digitalisirung" still names
         # the office: a typo inside a multi-word synonym would otherwise lose the synonym's concept.
         tokens = analyse(question, lang, self.synonyms)
-        fixes = self._corrections(tokens, skip_smalltalk=skip_smalltalk, lang=lang)
+        splits: dict[tuple[str, str], tuple[str, str] | None] = {}  # compound splits, shared with the typo pass
+        fixes = self._corrections(tokens, skip_smalltalk=skip_smalltalk, lang=lang, splits=splits)
         if fixes:
             tokens = analyse(replace_words(question, fixes), lang, self.synonyms)
         fixed = set(fixes.values())
@@ -499,7 +500,8 @@ class Matcher:
                 continue
             if token.part:
                 continue  # "ler" of "IT-ler": its synonym's concept already stands for it
-            parts = self._split_compound(term, word=token.word)
+            key = (term, token.word)
+            parts = splits[key] if key in splits else self._split_compound(term, word=token.word)
             if parts:
                 for part in parts:
                     add(part, t.compound_similarity)
@@ -537,15 +539,28 @@ class Matcher:
             factor = max(factor, t.noun_unknown_factor)
         return t.unknown_weight * self._max_idf * factor
 
-    def _corrections(self, tokens: list[Token], *, skip_smalltalk: bool, lang: Lang | None = None) -> dict[str, str]:
-        """Misspelt words of the question's tokens → the knowledge words they stand for (see :meth:`_typo_word`)."""
+    def _corrections(
+        self,
+        tokens: list[Token],
+        *,
+        skip_smalltalk: bool,
+        lang: Lang | None = None,
+        splits: dict[tuple[str, str], tuple[str, str] | None] | None = None,
+    ) -> dict[str, str]:
+        """Misspelt words of the question's tokens → the knowledge words they stand for (see :meth:`_typo_word`).
+
+        A compound of known parts is no typo; its split is kept in ``splits`` (by term and word) for the caller.
+        """
         fixes: dict[str, str] = {}
         for token in tokens:
             if not token.word or token.part or token.term in self._idf:
                 continue
             if skip_smalltalk and token.word in self._smalltalk_words:
                 continue
-            if self._split_compound(token.term, word=token.word):
+            parts = self._split_compound(token.term, word=token.word)
+            if splits is not None:
+                splits[(token.term, token.word)] = parts
+            if parts:
                 continue
             word = self._typo_word(token.word, noun=token.noun, lang=lang)
             if word is not None:
