@@ -188,6 +188,15 @@ def test_a_typo_inside_a_multi_word_synonym_still_finds_its_concept(service: Faq
     assert service.ask("Was macht das Amt für Digitalisirung?").match.entry_id == "amt-aufgaben"
 
 
+def test_a_misspelt_capitalised_word_of_a_multi_word_synonym_is_a_known_noun(service: FaqService) -> None:
+    """ "Kommunale Gemeinschaftsstelle" is written capitalised inside the knowledge's sentences, so its words are
+    nouns the typo pass may correct by one edit, as any other noun."""
+    matcher = service.snapshot.matcher
+    assert {"kommunale", "gemeinschaftsstelle"} <= matcher._noun_words
+    match = service.ask("Wofür steht die Komunale Gemeinschaftstelle?").match
+    assert (match.status, match.entry_id) == ("answer", "kgst-was")
+
+
 def test_two_entries_that_fit_about_equally_are_offered_back(service: FaqService) -> None:
     """Below the clarify thresholds, a runner-up within ``close_share`` of the best makes it a clarify."""
     question = "schulen it-leute neues amt"  # about 58 for both entries

@@ -165,7 +165,7 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
             if length > 1:
                 # The words of a multi-word synonym count too ("Dezernat" in "Dezernat II"), numbers do not.
                 out.extend(
-                    Token(stems[j], raw[j], part=True)
+                    Token(stems[j], raw[j], noun[j], part=True)
                     for j in range(i, i + length)
                     if not stop[j] and not raw[j].isdigit()
                 )
