@@ -197,6 +197,14 @@ def test_a_misspelt_capitalised_word_of_a_multi_word_synonym_is_a_known_noun(ser
     assert (match.status, match.entry_id) == ("answer", "kgst-was")
 
 
+def test_statements_before_the_question_do_not_count_against_it(service: FaqService) -> None:
+    """The unknown nouns of a preamble ("Abteilungsleiterin", "Teambesprechung") are not what is asked."""
+    question = (
+        "Unsere Abteilungsleiterin hat in der Teambesprechung davon erzählt. Was für eine Organisation ist die KGSt?"
+    )
+    assert service.ask(question).match.entry_id == "kgst-was"
+
+
 def test_two_entries_that_fit_about_equally_are_offered_back(service: FaqService) -> None:
     """Below the clarify thresholds, a runner-up within ``close_share`` of the best makes it a clarify."""
     question = "schulen it-leute neues amt"  # about 58 for both entries

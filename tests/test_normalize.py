@@ -110,6 +110,29 @@ def test_clauses_about_the_asker_are_split_off(text: str, context: str, rest_sta
     assert rest.strip().startswith(rest_starts)
 
 
+def test_statements_before_a_closing_question_are_context() -> None:
+    assert split_asker("Die Rundmail hab ich gelesen. Was macht das neue Amt genau?") == (
+        "Die Rundmail hab ich gelesen.",
+        "Was macht das neue Amt genau?",
+    )
+    context, rest = split_asker("Ich bin Azubi im Hauptamt. Das Protokoll ist lang! Was ist die KGSt?")
+    assert words(context) == words("Ich bin Azubi im Hauptamt. Das Protokoll ist lang!")
+    assert rest == "Was ist die KGSt?"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Startet das Amt zum 1. Juli wirklich?",  # an ordinal, not a sentence end
+        "Stimmt das? Wer hat das entschieden?",  # two questions: both are asked
+        "Das Amt kommt. Wann?",  # too short to stand alone
+        "Wann kommt das Amt. Ich frage für mein Team.",  # no closing question
+    ],
+)
+def test_no_context_is_split_off_without_one_closing_question(text: str) -> None:
+    assert split_asker(text) == ("", text)
+
+
 @pytest.mark.parametrize(
     "text", ["Ich bin neu hier", "Was ändert sich, wenn ich Azubi bin?", "Wann wird das Amt gegründet?"]
 )
