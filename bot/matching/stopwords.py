@@ -7,6 +7,7 @@ Verbs and nouns are absent too, even common ones: "Wie heißt der OB?" must not 
 
 from __future__ import annotations
 
+# Dialect "Leit"/"Lüt" (Leute) would stem like "Leiter" (the head of the office): they are fillers like "Leute".
 _DE = """
 aber alle allem allen aller alles als also am an andere anderen anders auch auf aus bei beim bin bis bisschen
 bist bitte da dabei dafür daher damit dann daran darauf darf darüber das dass davon dazu dein deine deinen
@@ -34,6 +35,7 @@ art ruhe reden rede
 oi oim oin oine oiner hot fir uff ebbes gfrogt gfragt nochher noher sei müsset tue mr meh zamme selber digi
 hät hätt ons öbber öpper em alli zämme neis handelt
 ka nochamol nommol eus ois han drum
+leit lüt
 geehrte geehrter geehrtes damen herren
 """
 
