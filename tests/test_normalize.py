@@ -168,3 +168,9 @@ def test_verb_forms_of_founding_name_the_founding_not_the_reason() -> None:
     assert terms("Isch des Amt scho gründet?", "de", table) == terms("Ist das Amt schon gegründet?", "de", table)
     assert "~gründung" in terms("Wann gründet die Stadt das Amt?", "de", table)
     assert "~grund" in terms("Aus welchem Grund?", "de", table)
+
+
+def test_dialect_leit_is_people_not_the_head_of_office() -> None:
+    """Swabian "Leit" (Leute) stems like "Leiter"; it is a filler, while "leitet" still names leading."""
+    assert "leit" not in terms("Hot ma d'Leit gfrogt?", "de")
+    assert "leit" in terms("Wer leitet das Amt?", "de")
