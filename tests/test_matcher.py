@@ -251,6 +251,8 @@ def test_an_unknown_noun_with_little_else_known_is_not_offered_back(service: Faq
         "Welche anderen Ämter kommen ins Dezernat I?",
         "Welche andere Stadt hat auch ein Amt für Digitalisierung?",
         "Hat der Gemeinderat damals sonst noch etwas beschlossen?",
+        "Welche Empfehlungen hat die KGSt anderen Kommunen gegeben?",
+        "What did the KGSt recommend to other cities?",
     ],
 )
 def test_a_question_for_a_number_or_the_others_is_not_answered_by_an_entry_without_one(

@@ -24,7 +24,8 @@ _STEMMERS = {"de": snowballstemmer.stemmer("german"), "en": snowballstemmer.stem
 CONCEPT_PREFIX = "~"
 
 # Questions for a number or an amount ("Wie viele Stellen …?", "Was hat das Gutachten gekostet?") and for what
-# else there is ("Welche Ämter gehören sonst noch zum Dezernat I?", "Which other cities …?") are answered only by
+# else there is ("Welche Ämter gehören sonst noch zum Dezernat I?", "Which other cities …?", "Was hat die KGSt anderen
+# Kommunen empfohlen?") are answered only by
 # an entry that is asked that way itself: the article names dates and one office, not figures or the others,
 # and neither is something to guess.
 _QUANTITY_WORDS = "wie viel|wie viele|wieviel|wieviele|how many|how much|anzahl|kostet|gekostet|wie teuer|cost|costs"
@@ -32,6 +33,7 @@ _QUANTITY_WORDS += "|gehalt|verdient|verdienen|salary|besoldung"
 _QUANTITY_WORDS += "|entgeltgruppe|eingruppiert|eingruppierung|vergütung|vergütet|tarif|pay grade"
 _OTHERS_WORDS = "sonst noch|außer dem|außer der|außer den|ausser dem|ausser der|ausser den|auch anderen|noch andere"
 _OTHERS_WORDS += "|noch anderen|which other|what other|any other|besides|welche anderen|welche andere"
+_OTHERS_WORDS += "|andere städte|anderen städten|andere kommunen|anderen kommunen|other cities|other municipalities"
 QUANTITY = "~wie-viel"  # the concepts of these two groups
 OTHERS = "~sonst-noch"
 
