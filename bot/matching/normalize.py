@@ -230,29 +230,32 @@ _ASKER_RE = re.compile(
 
 
 def split_asker(text: str) -> tuple[str, str]:
-    """(what the message says around the question, the question): "Ich bin Azubi und blick nicht durch: wo hängt
-    das Amt dran?" → ("Ich bin Azubi", " und blick nicht durch: wo hängt das Amt dran?").
-
-    Statements before a closing question are context too ("Die Rundmail hab ich gelesen. Was macht das neue Amt
-    genau?"): the question is the last sentence, when it is the only one asking. Without a rest, nothing is
-    split off.
-    """
+    """(clauses about the asker, the rest): "Ich bin Azubi und blick nicht durch: wo hängt das Amt dran?" →
+    ("Ich bin Azubi", " und blick nicht durch: wo hängt das Amt dran?"). Without a rest, nothing is split off."""
     context = [m.group(1) for m in _ASKER_RE.finditer(text)]
-    rest = _ASKER_RE.sub(" ", text) if context else text
-    if not words(rest):
-        return "", text
-    sentences = [s.strip() for s in _SENTENCE_END_RE.split(rest) if words(s)]
-    if (
-        len(sentences) >= 2
-        and sentences[-1].endswith("?")
-        and len(words(sentences[-1])) >= 3
-        and not any("?" in s for s in sentences[:-1])
-    ):
-        context += sentences[:-1]
-        rest = sentences[-1]
     if not context:
         return "", text
+    rest = _ASKER_RE.sub(" ", text)
+    if not words(rest):
+        return "", text
     return " . ".join(context), rest
+
+
+def split_preamble(text: str) -> tuple[str, str]:
+    """(statements before a closing question, the question): "Die Rundmail hab ich gelesen. Was macht das neue
+    Amt genau?" → ("Die Rundmail hab ich gelesen.", "Was macht das neue Amt genau?").
+
+    Split only when the last sentence is the one question and has three words or more; otherwise ("", text).
+    """
+    sentences = [s.strip() for s in _SENTENCE_END_RE.split(text) if words(s)]
+    if (
+        len(sentences) < 2
+        or not sentences[-1].endswith("?")
+        or len(words(sentences[-1])) < 3
+        or any("?" in s for s in sentences[:-1])
+    ):
+        return "", text
+    return " ".join(sentences[:-1]), sentences[-1]
 
 
 # The end of a statement: "." or "!" after a word (not "zum 1. Juli", nor a two-letter abbreviation like "z.B.").
