@@ -319,3 +319,10 @@ def test_a_long_question_on_topic_is_offered_back_not_dropped(service: FaqServic
         "Ich arbeite in der Bibliothek und wüsste gern, welche Öffnungszeiten die Stadtbibliothek im Sommer hat",
     ]:
         assert service.ask(question).match.status == "fallback"
+
+
+def test_a_long_capitalised_word_may_have_two_slips(service: FaqService) -> None:
+    """Nouns get one edit ("Digitalpakt" is not "Digitalamt"); from 13 letters on, two are still one word."""
+    matcher = service.snapshot.matcher
+    assert matcher._typo_word("gemeinschafstelle", noun=True, lang="de") == "gemeinschaftsstelle"
+    assert matcher._typo_word("digitalpakt", noun=True, lang="de") is None

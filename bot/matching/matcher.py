@@ -585,8 +585,9 @@ class Matcher:
             return found.pop() if len(found) == 1 else None
         if len(word) < 4:
             return None
-        # A capitalised word was written with care: one slip is a typo, two may be another noun ("Digitalpakt").
-        max_dist = 1 if len(word) < 8 or noun else 2
+        # A capitalised word was written with care: one slip is a typo, two may be another noun ("Digitalpakt"),
+        # unless the word is long: "Gemeinschafstelle" is two slips from "Gemeinschaftsstelle" and nothing else.
+        max_dist = 1 if len(word) < 8 or (noun and len(word) < 13) else 2
         choices = [
             w
             for n in range(len(word) - max_dist, len(word) + max_dist + 1)
