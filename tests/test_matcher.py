@@ -253,14 +253,21 @@ def test_an_unknown_noun_with_little_else_known_is_not_offered_back(service: Faq
         "Hat der Gemeinderat damals sonst noch etwas beschlossen?",
         "Welche Empfehlungen hat die KGSt anderen Kommunen gegeben?",
         "What did the KGSt recommend to other cities?",
+        "Name der Person, die die Schul-IT im Dezernat II leitet?",
     ],
 )
 def test_a_question_for_a_number_or_the_others_is_not_answered_by_an_entry_without_one(
     service: FaqService, question: str
 ) -> None:
-    """The article gives no figures and names one office: the IT-staff entry says what happens to the posts, not
-    how many there are; the Dezernat entry where the new office sits, not what else belongs there."""
+    """The article gives no figures, names one office and no person: the IT-staff entry says what happens to the
+    posts, not how many there are; the Dezernat entry where the new office sits, not what else belongs there."""
     assert service.ask(question).match.status == "fallback"
+
+
+def test_a_question_for_a_name_is_answered_by_an_entry_asked_for_one(service: FaqService) -> None:
+    """The article names no person; the office's and the KGSt's names it does give."""
+    assert service.ask("Wie heißt das neue Amt eigentlich?").match.entry_id == "amt-aufgaben"
+    assert service.ask("Wie heißt die KGSt mit vollem Namen?").match.entry_id == "kgst-was"
 
 
 def test_an_entry_asked_for_a_number_answers_one() -> None:

@@ -27,6 +27,7 @@ from bot.knowledge.model import LANGS, Knowledge, Lang
 from bot.matching.normalize import (
     BUILTIN_SYNONYMS,
     CONCEPT_PREFIX,
+    NAME,
     OTHERS,
     QUANTITY,
     SynonymTable,
@@ -277,7 +278,7 @@ class Matcher:
                     return Match("smalltalk", lang, smalltalk[1], smalltalk[0], normalized=normalized)
                 return Match("fallback", lang, 0.0, normalized=normalized)
         candidates = self.rank(query)
-        for intent in (QUANTITY, OTHERS):
+        for intent in (QUANTITY, OTHERS, NAME):
             if any(intent in (q.term, q.source) for q in query):
                 # Only an entry asked for a number (or for the others) itself answers one; the rest do not know it.
                 candidates = [c for c in candidates if (c.entry_id, intent) in self._support]

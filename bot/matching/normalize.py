@@ -34,8 +34,13 @@ _QUANTITY_WORDS += "|entgeltgruppe|eingruppiert|eingruppierung|vergütung|vergü
 _OTHERS_WORDS = "sonst noch|außer dem|außer der|außer den|ausser dem|ausser der|ausser den|auch anderen|noch andere"
 _OTHERS_WORDS += "|noch anderen|which other|what other|any other|besides|welche anderen|welche andere"
 _OTHERS_WORDS += "|andere städte|anderen städten|andere kommunen|anderen kommunen|other cities|other municipalities"
-QUANTITY = "~wie-viel"  # the concepts of these two groups
+# The article names no person: a question for someone's name ("Wie heißt der Dezernent von Dezernat I?") is
+# answered only by an entry asked for a name itself (the KGSt's full name; whether the head is known yet).
+_NAME_WORDS = "wie heißt|wie heisst|wie heissen|wie heißen|name|namen|namentlich|what's the name|what is the name"
+_NAME_WORDS += "|whats the name"
+QUANTITY = "~wie-viel"  # the concepts of these three groups
 OTHERS = "~sonst-noch"
+NAME = "~wie-heisst"
 
 # Question words carry intent ("wann" vs "warum"); they are kept and folded across languages.
 BUILTIN_SYNONYMS: tuple[tuple[str, ...], ...] = (
@@ -45,6 +50,7 @@ BUILTIN_SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("wo", "where", "wohin"),
     tuple(_QUANTITY_WORDS.split("|")),
     tuple(_OTHERS_WORDS.split("|")),
+    tuple(_NAME_WORDS.split("|")),
 )
 
 
