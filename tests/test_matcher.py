@@ -205,6 +205,19 @@ def test_statements_before_the_question_do_not_count_against_it(service: FaqServ
     assert service.ask(question).match.entry_id == "kgst-was"
 
 
+def test_a_preamble_makes_a_message_long_without_counting_against_it(service: FaqService) -> None:
+    """Its unknown words weigh nothing, yet the message is a long one (see ``Thresholds.long_question_terms``)."""
+    matcher = service.snapshot.matcher
+    question = (
+        "Meine Kollegin will sich einlesen. Wo gibt es einen Artikel oder eine Webseite der Stadt mit den Angaben?"
+    )
+    asides = [q for q in matcher._query_terms(question, "de") if q.aside]
+    assert [q.source for q in asides] == ["einles"]
+    assert all(q.weight == 0.0 for q in asides)
+    match = matcher.match(question)
+    assert (match.status, [c.entry_id for c in match.candidates]) == ("clarify", ["mehr-infos"])
+
+
 def test_two_entries_that_fit_about_equally_are_offered_back(service: FaqService) -> None:
     """Below the clarify thresholds, a runner-up within ``close_share`` of the best makes it a clarify."""
     question = "schulen it-leute neues amt"  # about 58 for both entries

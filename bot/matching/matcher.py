@@ -132,6 +132,7 @@ class _QueryTerm:
     weight: float
     source: str = ""  # the question's own term (kept for unknown words, to group unanswered questions)
     noun: bool = False  # an unknown word capitalised inside a German sentence: it names something
+    aside: bool = False  # an unknown word of a preamble: weighs nothing, but makes the message a longer one
 
 
 class Matcher:
@@ -302,7 +303,7 @@ class Matcher:
             # Two entries that explain the question about equally well: the question is about *them*, we just
             # cannot tell which; a question about something else rarely fits two entries alike.
             # Only when every word is known: an unknown one ("Budget", "Homeoffice") says it is about something else.
-            known = all(q.term for q in query)
+            known = all(q.term or q.aside for q in query)
             if best is not None and known and best.score >= t.close_clarify and runner_up >= t.close_share * best.score:
                 return Match("clarify", lang, best.score, None, self._options(candidates, t.close_share), normalized)
             # A long question piles up words no phrasing has (asides, filler, who is asking), so the entry it is
@@ -490,6 +491,9 @@ class Matcher:
         for token in analyse(preamble, lang, self.synonyms):
             if token.term in self._idf:
                 add(token.term, 1.0)
+            elif not token.part and token.term not in seen:
+                seen.add(token.term)
+                out.append(_QueryTerm("", 0.0, 0.0, token.term, aside=True))
         # Misspelt words are corrected before synonyms are looked up, so "Amt für Digitalisirung" still names
         # the office: a typo inside a multi-word synonym would otherwise lose the synonym's concept.
         tokens = analyse(question, lang, self.synonyms)
