@@ -267,6 +267,8 @@ def test_an_unknown_noun_with_little_else_known_is_not_offered_back(service: Faq
         "Welche Empfehlungen hat die KGSt anderen Kommunen gegeben?",
         "What did the KGSt recommend to other cities?",
         "Name der Person, die die Schul-IT im Dezernat II leitet?",
+        "Welche Stellen schreibt die Stadt im Moment aus?",
+        "Which schools does the school IT team look after?",
     ],
 )
 def test_a_question_for_a_number_or_the_others_is_not_answered_by_an_entry_without_one(

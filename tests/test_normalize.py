@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.matching.normalize import (
+    OTHERS,
     SynonymTable,
     analyse,
     detect_language,
@@ -182,3 +183,10 @@ def test_dialect_leit_is_people_not_the_head_of_office() -> None:
     """Swabian "Leit" (Leute) stems like "Leiter"; it is a filler, while "leitet" still names leading."""
     assert "leit" not in terms("Hot ma d'Leit gfrogt?", "de")
     assert "leit" in terms("Wer leitet das Amt?", "de")
+
+
+def test_which_offices_schools_or_posts_ask_for_a_list_which_one_office_does_not() -> None:
+    assert OTHERS in terms("Welche Ämter gehören zu Dezernat II?", "de")
+    assert OTHERS in terms("Für welche Schulen ist die Stadt Schulträger?", "de")
+    assert OTHERS not in terms("Welches Amt ist bis dahin zuständig?", "de")
+    assert OTHERS not in terms("An welcher Stelle im Organigramm steht das Amt?", "de")

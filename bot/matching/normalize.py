@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 import snowballstemmer
 
@@ -163,6 +164,10 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
     mixed_case = any(o[:1].islower() for o in original) and any(o[:1].isupper() for o in original[1:])
     noun = [mixed_case and i > 0 and o[:1].isupper() and not o.isupper() for i, o in enumerate(original)]
     out: list[Token] = []
+    # "Welche Ämter gehören zu Dezernat II?", "Welche Schulen bekommen Tablets?": a list, which is asking for the
+    # others too. Matched on the words as written: stemmed, "welche Ämter" would also be "welches Amt".
+    if any(w in _WHICH and v in _LISTED for w, v in pairwise(raw)):
+        out.append(Token(OTHERS, ""))
     i = 0
     while i < len(raw):
         hit = _synonym_at(stems, i, synonyms)
@@ -183,6 +188,12 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
             out.append(Token(stems[i], raw[i], noun[i]))
         i += 1
     return out
+
+
+_WHICH = frozenset({"welche", "welchen", "which"})
+_LISTED = frozenset(
+    {"ämter", "aemter", "ämtern", "schulen", "stellen", "offices", "schools", "jobs", "posts", "positions"}
+)
 
 
 # "gehört" means "heard" after a form of "haben" or "nie" ("Ich hab gehört, …", "KGSt? Nie gehört"): an aside, not
