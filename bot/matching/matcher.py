@@ -563,10 +563,11 @@ class Matcher:
         """Misspelt words of the question's tokens → the knowledge words they stand for (see :meth:`_typo_word`).
 
         A compound of known parts is no typo; its split is kept in ``splits`` (by term and word) for the caller.
+        Nor is a synonym whose concept no entry uses ("verdient" asks for a figure): it is spelt as meant.
         """
         fixes: dict[str, str] = {}
         for token in tokens:
-            if not token.word or token.part or token.term in self._idf:
+            if not token.word or token.part or token.term in self._idf or token.term.startswith(CONCEPT_PREFIX):
                 continue
             if skip_smalltalk and token.word in self._smalltalk_words:
                 continue
