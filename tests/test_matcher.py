@@ -218,6 +218,17 @@ def test_a_preamble_makes_a_message_long_without_counting_against_it(service: Fa
     assert (match.status, [c.entry_id for c in match.candidates]) == ("clarify", ["mehr-infos"])
 
 
+def test_a_synonym_no_entry_uses_is_not_corrected_as_a_typo(service: FaqService) -> None:
+    """ "verdient" (asking for a figure) is two edits from the knowledge word "vereint"; it is spelt as meant."""
+    matcher = service.snapshot.matcher
+    assert matcher._typo_word("verdient", lang="de") == "vereint"  # what the typo pass alone would read
+    assert (
+        matcher._corrections(analyse("Was verdient man als Amtsleitung?", "de", matcher.synonyms), skip_smalltalk=True)
+        == {}
+    )
+    assert service.ask("Was verdient man als Amtsleitung?").match.status == "fallback"
+
+
 def test_two_entries_that_fit_about_equally_are_offered_back(service: FaqService) -> None:
     """Below the clarify thresholds, a runner-up within ``close_share`` of the best makes it a clarify."""
     question = "schulen it-leute neues amt"  # about 58 for both entries
