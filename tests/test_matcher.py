@@ -229,6 +229,12 @@ def test_a_synonym_no_entry_uses_is_not_corrected_as_a_typo(service: FaqService)
     assert service.ask("Was verdient man als Amtsleitung?").match.status == "fallback"
 
 
+def test_a_misspelt_capitalised_synonym_is_corrected_like_a_knowledge_noun(service: FaqService) -> None:
+    """synonyms.yaml is written in lower case; its one-word variants ("zwischenzeit") still count as nouns."""
+    match = service.ask("Wer ist in der Zwischenzet zuständig?").match
+    assert match.entry_id == "uebergang-zustaendigkeit"
+
+
 def test_two_entries_that_fit_about_equally_are_offered_back(service: FaqService) -> None:
     """Below the clarify thresholds, a runner-up within ``close_share`` of the best makes it a clarify."""
     question = "schulen it-leute neues amt"  # about 58 for both entries

@@ -248,6 +248,9 @@ class Matcher:
                     for token in analyse(variant, "de", self.synonyms):
                         if token.term in self._idf:
                             self._word_terms.setdefault(variant_words[0], token.term)
+                            # Lower case in synonyms.yaml, yet a word an editor named: a misspelt capitalised
+                            # "Zwischnzeit" may be corrected to it like any knowledge noun.
+                            self._noun_words.add(variant_words[0])
         # Typos rarely hit the first letter: candidates are bucketed by first letter and length.
         self._words_by_key = _by_first_letter_and_length(self._word_terms)
         # Smalltalk is recognised on whole words; words only smalltalk uses ("hallo", "danke") are set aside
