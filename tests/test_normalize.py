@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from bot.knowledge.loader import load_knowledge
 from bot.matching.normalize import (
     OTHERS,
     SynonymTable,
@@ -190,3 +193,11 @@ def test_which_offices_schools_or_posts_ask_for_a_list_which_one_office_does_not
     assert OTHERS in terms("Für welche Schulen ist die Stadt Schulträger?", "de")
     assert OTHERS not in terms("Welches Amt ist bis dahin zuständig?", "de")
     assert OTHERS not in terms("An welcher Stelle im Organigramm steht das Amt?", "de")
+
+
+def test_the_forms_of_aendern_meet_through_the_shipped_synonyms() -> None:
+    """Snowball stems "ändern" to "and" but "ändert" to "ander": the synonym group joins them (and "change")."""
+    knowledge = load_knowledge(Path(__file__).resolve().parent.parent / "knowledge").knowledge
+    table = SynonymTable.build(knowledge.synonyms)
+    concepts = {terms(text, lang, table)[0] for text, lang in [("ändern", "de"), ("ändert", "de"), ("change", "en")]}
+    assert len(concepts) == 1
