@@ -32,7 +32,7 @@ sorry bevor nachdem dra dran viele sonst außer ausser
 mer au uf vo gsi goht hasch hosch ma zm dia erscht gschwind
 blöd blöde blöden ständig dauernd
 art ruhe reden rede
-oi oim oin oine oiner hot fir uff ebbes gfrogt gfragt nochher noher sei müsset tue mr meh zamme selber digi
+oi oim oin oine oiner hot fir uff ebbes nochher noher sei müsset tue mr meh zamme selber digi
 hät hätt ons öbber öpper em alli zämme neis handelt
 ka nochamol nommol eus ois han drum
 leit lüt
