@@ -286,6 +286,7 @@ def test_an_unknown_noun_with_little_else_known_is_not_offered_back(service: Faq
         "Name der Person, die die Schul-IT im Dezernat II leitet?",
         "Welche Stellen schreibt die Stadt im Moment aus?",
         "Which schools does the school IT team look after?",
+        "wer ist der oberbürgermeister eigentlich",
     ],
 )
 def test_a_question_for_a_number_or_the_others_is_not_answered_by_an_entry_without_one(

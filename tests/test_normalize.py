@@ -8,6 +8,7 @@ import pytest
 
 from bot.knowledge.loader import load_knowledge
 from bot.matching.normalize import (
+    NAME,
     OTHERS,
     SynonymTable,
     analyse,
@@ -201,3 +202,11 @@ def test_the_forms_of_aendern_meet_through_the_shipped_synonyms() -> None:
     table = SynonymTable.build(knowledge.synonyms)
     concepts = {terms(text, lang, table)[0] for text, lang in [("ändern", "de"), ("ändert", "de"), ("change", "en")]}
     assert len(concepts) == 1
+
+
+def test_who_holds_an_office_asks_for_a_name() -> None:
+    assert NAME in terms("Wer ist Dezernent für Dezernat II?", "de")
+    assert NAME in terms("wer ist eigentlich der OB", "de")
+    assert NAME in terms("Who is the mayor of Konstanz?", "en")
+    assert NAME not in terms("Wer hat das Umfeld des OB untersucht?", "de")  # not who holds the office
+    assert NAME not in terms("Wer ist ob der Neuerung besorgt?", "de")  # "ob" in lower case is no mayor

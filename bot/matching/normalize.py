@@ -168,6 +168,9 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
     # others too. Matched on the words as written: stemmed, "welche Ämter" would also be "welches Amt".
     if any(w in _WHICH and v in _LISTED for w, v in pairwise(raw)):
         out.append(Token(OTHERS, ""))
+    # "Wer ist Dezernent für Dezernat II?", "Who is the mayor?": a person, and the article names none.
+    if _asks_who_holds_an_office(raw, original):
+        out.append(Token(NAME, ""))
     i = 0
     while i < len(raw):
         hit = _synonym_at(stems, i, synonyms)
@@ -194,6 +197,25 @@ _WHICH = frozenset({"welche", "welchen", "which"})
 _LISTED = frozenset(
     {"ämter", "aemter", "ämtern", "schulen", "stellen", "offices", "schools", "jobs", "posts", "positions"}
 )
+
+
+_WHO = frozenset({"wer", "who"})
+_IS = frozenset({"ist", "war", "wird", "isch", "is", "was"})
+_ROLES = frozenset(
+    "dezernent dezernentin bürgermeister bürgermeisterin buergermeister buergermeisterin oberbürgermeister"
+    " oberbürgermeisterin oberbuergermeister oberbuergermeisterin mayor".split()
+)
+
+
+def _asks_who_holds_an_office(raw: list[str], original: list[str]) -> bool:
+    """ "wer ist/war/wird" or "who is/was" followed within three words by a word for a person in office ("OB"
+    only in capitals: "ob" is "whether")."""
+    for i in range(len(raw) - 2):
+        if raw[i] in _WHO and raw[i + 1] in _IS:
+            following = zip(raw[i + 2 : i + 5], original[i + 2 : i + 5], strict=False)
+            if any(word in _ROLES or written == "OB" for word, written in following):
+                return True
+    return False
 
 
 # "gehört" means "heard" after a form of "haben" or "nie" ("Ich hab gehört, …", "KGSt? Nie gehört"): an aside, not
