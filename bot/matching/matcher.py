@@ -84,6 +84,7 @@ class Thresholds:
 
 
 DEFAULT_THRESHOLDS = Thresholds()
+_OFFICE = "amt"  # the term of "Amt"
 
 
 def _by_first_letter_and_length(vocabulary: Iterable[str]) -> dict[tuple[str, int], list[str]]:
@@ -658,7 +659,8 @@ class Matcher:
                 tail = stem(tail)
             # A synonym as a part needs four letters: "Personal|rat" is not the council ("rat").
             tail = tail if tail in known else concept_of_stem.get(tail, "") if len(tail) >= 4 else ""
-            if tail not in known:
+            # "Personal|amt", "Schul|amt" name one particular other office, not the new one: no split.
+            if tail not in known or tail == _OFFICE:
                 continue
             for left in (head, head[:-1] if head.endswith("s") else None, stem(head)):
                 if left and len(left) >= 3 and left != term:
