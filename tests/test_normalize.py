@@ -210,3 +210,9 @@ def test_who_holds_an_office_asks_for_a_name() -> None:
     assert NAME in terms("Who is the mayor of Konstanz?", "en")
     assert NAME not in terms("Wer hat das Umfeld des OB untersucht?", "de")  # not who holds the office
     assert NAME not in terms("Wer ist ob der Neuerung besorgt?", "de")  # "ob" in lower case is no mayor
+
+
+def test_inflected_function_words_are_function_words_too() -> None:
+    """ "ganz" was a stop word, "ganzen" stemmed to the term "ganz": "die ganzen ITler" weighed "ganz"."""
+    assert terms("kommen die ganzen ITler alle ins Amt", "de") == terms("kommen die ITler alle ins Amt", "de")
+    assert terms("gibt es schon jemanden dafür", "de") == terms("gibt es schon dafür", "de")
