@@ -48,6 +48,7 @@ they this those to us was we were what which will with would you your yours hey 
 re ll ve actually someone somebody anybody because already yet still
 heard mentioned stuff thing things wonder wondering wondered curious
 sorry before after different another other much many
+put puts putting
 """
 
 EN_STOPWORDS = frozenset(_EN.split())
