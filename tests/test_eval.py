@@ -50,21 +50,21 @@ def test_holdout_does_not_regress(service: FaqService) -> None:
     """The level reached so far (README, "Quality and speed"); a change that lowers it fails here.
 
     31 out-of-scope questions make one question worth 3.2 points; the pooled development sets below hold
-    refusal to a finer standard (1,000 questions)."""
+    refusal to a finer standard (about 2,000 questions)."""
     in_scope, refused, wrong, summary = _rates(_report(service, HOLDOUT))
     assert in_scope >= 0.94, summary
-    assert refused >= 0.93, summary
+    assert refused >= 0.96, summary
     assert wrong <= 0.02, summary
 
 
 def test_development_sets_do_not_regress(service: FaqService) -> None:
     in_scope, refused, wrong, summary = _rates(_report(service, *DEV_SETS))
-    assert in_scope >= 0.90, summary
-    assert refused >= 0.96, summary
-    assert wrong <= 0.012, summary
+    assert in_scope >= 0.92, summary
+    assert refused >= 0.965, summary
+    assert wrong <= 0.01, summary
 
 
-@pytest.mark.xfail(strict=True, reason="issue 2's holdout bars are not all reached (in-scope 0.949, refused 0.935)")
+@pytest.mark.xfail(strict=True, reason="issue 2's holdout bars are not all reached (in-scope 0.949 of 0.95)")
 def test_holdout_meets_the_issue_bar(service: FaqService) -> None:
     in_scope, refused, wrong, summary = _rates(_report(service, HOLDOUT))
     assert in_scope >= 0.95, summary
