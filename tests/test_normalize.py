@@ -216,3 +216,12 @@ def test_inflected_function_words_are_function_words_too() -> None:
     """ "ganz" was a stop word, "ganzen" stemmed to the term "ganz": "die ganzen ITler" weighed "ganz"."""
     assert terms("kommen die ganzen ITler alle ins Amt", "de") == terms("kommen die ITler alle ins Amt", "de")
     assert terms("gibt es schon jemanden dafür", "de") == terms("gibt es schon dafür", "de")
+
+
+def test_naechste_is_a_filler_but_the_next_step_is_a_concept() -> None:
+    """ "nächstes" stems to "nach" and made "nächstes Jahr" count three times ("Wann ist Ostern nächstes Jahr?")."""
+    knowledge = load_knowledge(Path(__file__).resolve().parent.parent / "knowledge").knowledge
+    table = SynonymTable.build(knowledge.synonyms)
+    assert "nach" not in terms("Wann ist Ostern nächstes Jahr?", "de", table)
+    assert terms("Was ist der nächste Schritt?", "de", table) == terms("Was ist der nächster Schritt?", "de", table)
+    assert len(terms("Was ist der nächste Schritt?", "de", table)) == 2  # the concept and "schritt"
