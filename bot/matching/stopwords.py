@@ -29,7 +29,7 @@ geht anderem kurzem endlich echt meinte gesagt damals längst ungefähr wüsste 
 fürs ans aufs ums vors übers durchs hinters unters ner bereits
 gelesen erwähnt erwähnte erwähnen zeug kram rätseln rätselt gerätselt überlege überlegt überlegen
 sorry bevor nachdem dra dran viele sonst außer ausser
-mer au uf vo gsi goht hasch hosch ma zm dia erscht gschwind
+mer au uf vo gsi goht hasch hosch ma zm dia erscht gschwind en mi gits
 blöd blöde blöden ständig dauernd
 art ruhe reden rede
 oi oim oin oine oiner hot fir uff ebbes nochher noher sei müsset tue mr meh zamme selber digi
