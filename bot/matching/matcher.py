@@ -60,12 +60,12 @@ class Thresholds:
     max_options: int = 3
     close_clarify: float = 50.0  # below the clarify thresholds but at or above this: offer the options …
     close_share: float = 0.91  # … when the runner-up scores at least this share of the best (between two entries)
-    min_evidence: float = 0.4  # an answer needs known words worth at least this (1 = one word unique to an entry)
+    min_evidence: float = 0.31  # an answer needs known words worth at least this (1 = one word unique to an entry)
     verbatim: float = 92.0  # whole-string similarity to one of the best entry's phrasings that answers outright
     smalltalk: float = 57.0  # whole-string similarity to a smalltalk phrasing, for short chit-chat
-    unknown_weight: float = 0.85  # weight of an unknown word, relative to the rarest known term
+    unknown_weight: float = 0.8  # weight of an unknown word, relative to the rarest known term
     phrasing_floor: float = 0.44  # a phrasing's common words still count when missing from the question
-    answer_word_credit: float = 0.3  # credit for a question word found only in an entry's answer
+    answer_word_credit: float = 0.34  # credit for a question word found only in an entry's answer
     query_exponent: float = 0.6  # phrasing score = (share of question covered)^q · (share of phrasing covered)^p
     phrasing_exponent: float = 0.4
     bag_share: float = 0.2  # share of the entry-vocabulary score in the final score
