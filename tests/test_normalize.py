@@ -225,3 +225,10 @@ def test_naechste_is_a_filler_but_the_next_step_is_a_concept() -> None:
     assert "nach" not in terms("Wann ist Ostern nächstes Jahr?", "de", table)
     assert terms("Was ist der nächste Schritt?", "de", table) == terms("Was ist der nächster Schritt?", "de", table)
     assert len(terms("Was ist der nächste Schritt?", "de", table)) == 2  # the concept and "schritt"
+
+
+def test_amt_fuer_something_else_names_another_office() -> None:
+    assert OTHERS in terms("Wer leitet das Amt für Bildung und Sport?", "de")
+    assert OTHERS not in terms("Was macht das Amt für Digitalisierung?", "de")
+    assert OTHERS not in terms("Warum braucht die Stadt ein eigenes Amt für die Digitalisierung?", "de")
+    assert OTHERS not in terms("wozu braucht man noch ein extra amt für IT", "de")

@@ -168,6 +168,9 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
     # others too. Matched on the words as written: stemmed, "welche Ämter" would also be "welches Amt".
     if any(w in _WHICH and v in _LISTED for w, v in pairwise(raw)):
         out.append(Token(OTHERS, ""))
+    # "Wer leitet das Amt für Schulen?", "Wann wurde das Amt für Stadtplanung gegründet?": another office.
+    if _names_another_office(raw):
+        out.append(Token(OTHERS, ""))
     # "Wer ist Dezernent für Dezernat II?", "Who is the mayor?": a person, and the article names none.
     if _asks_who_holds_an_office(raw, original):
         out.append(Token(NAME, ""))
@@ -197,6 +200,21 @@ _WHICH = frozenset({"welche", "welchen", "which"})
 _LISTED = frozenset(
     {"ämter", "aemter", "ämtern", "schulen", "stellen", "offices", "schools", "jobs", "posts", "positions"}
 )
+
+
+_FOR = frozenset({"für", "fuer", "fürs", "fuers", "fir", "fier"})
+_ARTICLES = frozenset({"die", "der", "des", "das", "den", "dem", "d", "s"})
+_OUR_OFFICE = ("digital", "digi", "it", "informationstechnik", "innovation")  # how "Amt für …" names the new one
+
+
+def _names_another_office(raw: list[str]) -> bool:
+    """ "Amt für <something>" where the something is not what the new office is for (digitalisation, IT)."""
+    for i, word in enumerate(raw[:-2]):
+        if word == "amt" and raw[i + 1] in _FOR:
+            rest = [w for w in raw[i + 2 : i + 4] if w not in _ARTICLES]
+            if rest and not rest[0].startswith(_OUR_OFFICE):
+                return True
+    return False
 
 
 _WHO = frozenset({"wer", "who"})
