@@ -237,6 +237,13 @@ def test_unclosed_quote_points_at_the_opening_quote() -> None:
     assert msg.startswith("k2.yaml:6:") and "Anführungszeichen in Zeile 6" in msg
 
 
+def test_unclosed_bracket_points_at_the_opening_bracket() -> None:
+    """The parser notices at the next list item, which may come after comment lines; the fix is where '[' opened."""
+    synonyms = "synonyms:\n  - [a, b\n  # --- Warum\n  # zwei Kommentarzeilen\n  - [c, d]\n"
+    (msg,) = messages(load(TOPIC, FACT, entry(), synonyms))
+    assert msg.startswith("k3.yaml:2:") and "bemerkt in Zeile 5" in msg and "Klammer in Zeile 2" in msg
+
+
 def test_tab_indentation_is_explained() -> None:
     (msg,) = messages(load(TOPIC, FACT, entry().replace("    topic:", "\ttopic:")))
     assert msg.startswith("k2.yaml:3:") and "Tabulator" in msg

@@ -108,6 +108,11 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
     if exc.context and "quoted scalar" in exc.context and exc.context_mark is not None:
         line = exc.context_mark.line + 1  # an unclosed quote: the error is at the end of the file
         what = "Anführungszeichen wird nicht geschlossen"
+    elif exc.context and "flow" in exc.context and exc.context_mark is not None and exc.context_mark.line + 1 < line:
+        # An unclosed '[' or '{': the parser notices at the next list item, which may be lines (comments) later.
+        opened = exc.context_mark.line + 1
+        what += f" (bemerkt in Zeile {line}); die Klammer in Zeile {opened} wird nicht geschlossen"
+        line = opened
     else:
         opened = _unclosed_quote_before(text, line)
         if opened:
