@@ -232,3 +232,8 @@ def test_amt_fuer_something_else_names_another_office() -> None:
     assert OTHERS not in terms("Was macht das Amt für Digitalisierung?", "de")
     assert OTHERS not in terms("Warum braucht die Stadt ein eigenes Amt für die Digitalisierung?", "de")
     assert OTHERS not in terms("wozu braucht man noch ein extra amt für IT", "de")
+
+
+def test_swabian_wenn_at_the_start_of_a_question_asks_when() -> None:
+    assert terms("Wenn goht des Amt los?", "de")[0] == terms("Wann geht das Amt los?", "de")[0]
+    assert "wann" not in terms("Wenn das Amt da ist, wer ist dann zuständig?", "de")  # a condition

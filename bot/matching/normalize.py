@@ -152,6 +152,9 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
     """The matching terms of ``text`` with the words they came from; see :func:`terms`."""
     original = _WORD_RE.findall(unicodedata.normalize("NFKC", text))
     raw = [_VERB_OF_FOUNDING.get(w, w) for w in (fold(w) for w in original)]
+    # Swabian "Wenn goht des Amt los?" asks when; a conditional "Wenn …, …" has its comma.
+    if raw[:1] == ["wenn"] and "," not in text and text.rstrip().endswith("?"):
+        raw[0] = "wann"
     stop = [
         ((w in STOPWORDS or _umlauted(w) in STOPWORDS) and not (o.isupper() and len(o) > 1))
         or (len(w) < 2 and not w.isdigit())
