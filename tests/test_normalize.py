@@ -237,3 +237,8 @@ def test_amt_fuer_something_else_names_another_office() -> None:
 def test_swabian_wenn_at_the_start_of_a_question_asks_when() -> None:
     assert terms("Wenn goht des Amt los?", "de")[0] == terms("Wann geht das Amt los?", "de")[0]
     assert "wann" not in terms("Wenn das Amt da ist, wer ist dann zuständig?", "de")  # a condition
+
+
+def test_rechner_is_read_as_computer_not_as_rechnen() -> None:
+    assert terms("Kriegen die Schulen weniger Rechner?", "de") == terms("Kriegen die Schulen weniger Computer?", "de")
+    assert "comput" not in terms("Muss ich damit rechnen?", "de")

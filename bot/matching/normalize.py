@@ -143,15 +143,17 @@ class Token:
     part: bool = False  # a word of a multi-word synonym, whose concept is a token of its own
 
 
-# "gründet"/"gründen" stem to "grund" (the reason) and cannot join a synonym group without merging the two;
-# read as "gegründet", they name the founding ("Isch des Amt scho gründet?", "Wann gründet die Stadt das Amt?").
-_VERB_OF_FOUNDING = dict.fromkeys(("gründet", "gründen", "gruendet", "gruenden", "gründete", "gründeten"), "gegründet")
+# Words read as another word before stemming, because their stem is another word's: "gründet"/"gründen" stem to
+# "grund" (the reason) and would merge the founding with the reason group; read as "gegründet", they name the
+# founding ("Isch des Amt scho gründet?"). "Rechner" stems like "rechnen" ("damit rechnen"); read as "Computer".
+_READ_AS = dict.fromkeys(("gründet", "gründen", "gruendet", "gruenden", "gründete", "gründeten"), "gegründet")
+_READ_AS |= {"rechner": "computer", "rechnern": "computern"}
 
 
 def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> list[Token]:
     """The matching terms of ``text`` with the words they came from; see :func:`terms`."""
     original = _WORD_RE.findall(unicodedata.normalize("NFKC", text))
-    raw = [_VERB_OF_FOUNDING.get(w, w) for w in (fold(w) for w in original)]
+    raw = [_READ_AS.get(w, w) for w in (fold(w) for w in original)]
     # Swabian "Wenn goht des Amt los?" asks when; a conditional "Wenn …, …" has its comma.
     if raw[:1] == ["wenn"] and "," not in text and text.rstrip().endswith("?"):
         raw[0] = "wann"
