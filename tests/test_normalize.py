@@ -241,4 +241,4 @@ def test_swabian_wenn_at_the_start_of_a_question_asks_when() -> None:
 
 def test_rechner_is_read_as_computer_not_as_rechnen() -> None:
     assert terms("Kriegen die Schulen weniger Rechner?", "de") == terms("Kriegen die Schulen weniger Computer?", "de")
-    assert "comput" not in terms("Muss ich damit rechnen?", "de")
+    assert terms("damit rechnen", "de") != terms("damit Rechner", "de")  # the verb keeps its own stem
