@@ -485,19 +485,18 @@ class Matcher:
         # Who is asking ("Ich bin Teamleiter im Bauamt und …") is not what is asked: what the knowledge knows of
         # it still counts ("Ich bin IT-Admin …"), its unknown words ("Bauamt", "Azubi") do not count against.
         context, question = split_asker(question)
-        for token in analyse(context, lang, self.synonyms):
-            if token.term in self._idf:
-                add(token.term, 1.0)
         # Statements before a closing question set the scene the same way ("Die Rundmail hab ich gelesen. Was
-        # macht das neue Amt genau?"). Measured: counting their unknown words at a share, or only their nouns, gave
-        # back most of what this wins (tests/eval/README.md, dev31).
+        # macht das neue Amt genau?"), except that their unknown words still make the message a long one.
+        # Measured: counting those words at a share, or only their nouns, gave back most of what this wins
+        # (tests/eval/README.md, dev31).
         preamble, question = split_preamble(question)
-        for token in analyse(preamble, lang, self.synonyms):
-            if token.term in self._idf:
-                add(token.term, 1.0)
-            elif not token.part and token.term not in seen:
-                seen.add(token.term)
-                out.append(_QueryTerm("", 0.0, 0.0, token.term, aside=True))
+        for scene, asides in ((context, False), (preamble, True)):
+            for token in analyse(scene, lang, self.synonyms):
+                if token.term in self._idf:
+                    add(token.term, 1.0)
+                elif asides and not token.part and token.term not in seen:
+                    seen.add(token.term)
+                    out.append(_QueryTerm("", 0.0, 0.0, token.term, aside=True))
         # Misspelt words are corrected before synonyms are looked up, so "Amt für Digitalisirung" still names
         # the office: a typo inside a multi-word synonym would otherwise lose the synonym's concept.
         tokens = analyse(question, lang, self.synonyms)

@@ -169,12 +169,9 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
     mixed_case = any(o[:1].islower() for o in original) and any(o[:1].isupper() for o in original[1:])
     noun = [mixed_case and i > 0 and o[:1].isupper() and not o.isupper() for i, o in enumerate(original)]
     out: list[Token] = []
-    # "Welche Ämter gehören zu Dezernat II?", "Welche Schulen bekommen Tablets?": a list, which is asking for the
-    # others too. Matched on the words as written: stemmed, "welche Ämter" would also be "welches Amt".
-    if any(w in _WHICH and v in _LISTED for w, v in pairwise(raw)):
-        out.append(Token(OTHERS, ""))
-    # "Wer leitet das Amt für Schulen?", "Wann wurde das Amt für Stadtplanung gegründet?": another office.
-    if _names_another_office(raw):
+    # "Welche Ämter gehören zu Dezernat II?" (a list: the others too; matched on the words as written, since stemmed
+    # "welche Ämter" would also be "welches Amt") and "Wer leitet das Amt für Schulen?" (another office).
+    if any(w in _WHICH and v in _LISTED for w, v in pairwise(raw)) or _names_another_office(raw):
         out.append(Token(OTHERS, ""))
     # "Wer ist Dezernent für Dezernat II?", "Who is the mayor?": a person, and the article names none.
     if _asks_who_holds_an_office(raw, original):
