@@ -8,6 +8,7 @@ import pytest
 
 from bot.knowledge.loader import load_knowledge
 from bot.matching.normalize import (
+    BUILTIN_SYNONYMS,
     NAME,
     OTHERS,
     SynonymTable,
@@ -116,6 +117,8 @@ def test_words_of_a_multi_word_synonym_are_marked_as_its_parts() -> None:
         ("Kurz: ich arbeite im Bürgeramt. Was bringt das?", "ich arbeite im Bürgeramt", "Kurz:"),
         ("I work in finance, what does the new office do?", "I work in finance", ", what"),
         ("I’m in the finance team, when will the office open?", "I’m in the finance team", ", when"),
+        ("Mir sin d'IT-ler vom Bauamt – müsse mir wechsle?", "Mir sin d'IT-ler vom Bauamt", "– müsse"),
+        ("Komm ich als IT-ler vom Sozialamt ins Digitalamt?", "ich als IT-ler vom Sozialamt", "Komm"),
     ],
 )
 def test_clauses_about_the_asker_are_split_off(text: str, context: str, rest_starts: str) -> None:
@@ -147,7 +150,13 @@ def test_no_preamble_is_split_off_without_one_closing_question(text: str) -> Non
 
 
 @pytest.mark.parametrize(
-    "text", ["Ich bin neu hier", "Was ändert sich, wenn ich Azubi bin?", "Wann wird das Amt gegründet?"]
+    "text",
+    [
+        "Ich bin neu hier",
+        "Was ändert sich, wenn ich Azubi bin?",
+        "Wann wird das Amt gegründet?",
+        "Ist das Amt als Stelle im Bauamt geplant?",  # "als" without "ich"/"wir" before it
+    ],
 )
 def test_nothing_is_split_off_without_an_asker_clause_and_a_rest(text: str) -> None:
     assert split_asker(text) == ("", text)
@@ -210,6 +219,8 @@ def test_who_holds_an_office_asks_for_a_name() -> None:
     assert NAME in terms("Who is the mayor of Konstanz?", "en")
     assert NAME not in terms("Wer hat das Umfeld des OB untersucht?", "de")  # not who holds the office
     assert NAME not in terms("Wer ist ob der Neuerung besorgt?", "de")  # "ob" in lower case is no mayor
+    assert NAME in terms("Wer leitet eigentlich das Dezernat I?", "de")  # its Dezernent
+    assert NAME not in terms("Wer leitet das neue Amt?", "de")  # the head of the office is an entry of its own
 
 
 def test_inflected_function_words_are_function_words_too() -> None:
@@ -242,3 +253,24 @@ def test_swabian_wenn_at_the_start_of_a_question_asks_when() -> None:
 def test_rechner_is_read_as_computer_not_as_rechnen() -> None:
     assert terms("Kriegen die Schulen weniger Rechner?", "de") == terms("Kriegen die Schulen weniger Computer?", "de")
     assert terms("damit rechnen", "de") != terms("damit Rechner", "de")  # the verb keeps its own stem
+
+
+def test_question_words_split_around_the_sentence_are_read_whole() -> None:
+    """ "Wo hast du das her?" asks "woher"; "wofür … gut" and "für was … guet" ask what for ("wozu")."""
+    assert terms("Wo hasch du des eigentlich her?", "de") == terms("Woher hast du das?", "de")[:1]
+    assert terms("Wofür soll die Bündelung gut sein?", "de")[0] == terms("Wozu?", "de")[0]
+    assert terms("Für was isch des guet?", "de")[0] == terms("Wozu?", "de")[0]
+    assert terms("Wofür ist das Amt zuständig?", "de")[0] != terms("Wozu?", "de")[0]  # for what: the tasks
+    assert "woh" not in terms("Wo hängt das Amt dran?", "de")  # "wo" without "her" stays "wo"
+
+
+def test_sagt_mir_nichts_says_the_asker_does_not_know_it() -> None:
+    assert terms("KGSt? Sagt mir gar nix, wer sind die?", "de") == terms("KGSt? Wer sind die?", "de")
+    assert "sagt" in terms("Was sagt die Quelle zum Termin?", "de")
+
+
+def test_normally_asks_about_such_cases_in_general() -> None:
+    table = SynonymTable.build(BUILTIN_SYNONYMS)
+    assert OTHERS in terms("Wie lange dauert eine Amtsneubildung normalerweise?", "de", table)
+    assert OTHERS in terms("How long does founding an office typically take?", "en", table)
+    assert OTHERS not in terms("Wie lange dauert die Amtsgründung noch?", "de", table)

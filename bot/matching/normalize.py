@@ -35,6 +35,8 @@ _QUANTITY_WORDS += "|entgeltgruppe|eingruppiert|eingruppierung|vergütung|vergü
 _OTHERS_WORDS = "sonst noch|außer dem|außer der|außer den|ausser dem|ausser der|ausser den|auch anderen|noch andere"
 _OTHERS_WORDS += "|noch anderen|which other|what other|any other|besides|welche anderen|welche andere"
 _OTHERS_WORDS += "|andere städte|anderen städten|andere kommunen|anderen kommunen|other cities|other municipalities"
+# "Wie lange dauert eine Amtsgründung normalerweise?" asks about such cases in general: the others, too.
+_OTHERS_WORDS += "|normalerweise|üblicherweise|typischerweise|in der regel|im allgemeinen|typically"
 # The article names no person: a question for someone's name ("Wie heißt der Dezernent von Dezernat I?") is
 # answered only by an entry asked for a name itself (the KGSt's full name; whether the head is known yet).
 _NAME_WORDS = "wie heißt|wie heisst|wie heissen|wie heißen|name|namen|namentlich|what's the name|what is the name"
@@ -157,6 +159,7 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
     # Swabian "Wenn goht des Amt los?" asks when; a conditional "Wenn …, …" has its comma.
     if raw[:1] == ["wenn"] and "," not in text and text.rstrip().endswith("?"):
         raw[0] = "wann"
+    _read_split_question_words(raw)
     stop = [
         ((w in STOPWORDS or _umlauted(w) in STOPWORDS) and not (o.isupper() and len(o) > 1))
         or (len(w) < 2 and not w.isdigit())
@@ -198,6 +201,25 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
     return out
 
 
+_GOOD = frozenset({"gut", "guet", "gued", "good"})
+
+
+def _read_split_question_words(raw: list[str]) -> None:
+    """German splits some question words around the sentence; read them whole, in place.
+
+    "Wo hast du das her?" asks "woher"; "Wofür soll die Bündelung gut sein?" and "Für was isch des guet?" ask
+    "wozu" (what for), not "wofür" (for what, as in "Wofür ist das Amt zuständig?").
+    """
+    if len(raw) > 2 and raw[-1] == "her" and "wo" in raw[:-1]:
+        raw[raw.index("wo")] = "woher"
+    if _GOOD.intersection(raw):
+        for i, word in enumerate(raw):
+            if word in ("wofür", "wofuer", "wofur"):
+                raw[i] = "wozu"
+            elif word in _FOR and raw[i + 1 : i + 2] == ["was"] and i <= 1:
+                raw[i : i + 2] = ["wozu", "was"]
+
+
 _WHICH = frozenset({"welche", "welchen", "which"})
 _LISTED = frozenset(
     {"ämter", "aemter", "ämtern", "schulen", "stellen", "offices", "schools", "jobs", "posts", "positions"}
@@ -227,14 +249,21 @@ _ROLES = frozenset(
 )
 
 
+_LEADS = frozenset({"leitet", "leitete", "führt", "fuehrt", "heads", "leads", "runs"})
+_DEPARTMENTS = frozenset({"dezernat", "dezernate", "geschäftsbereich", "department"})
+
+
 def _asks_who_holds_an_office(raw: list[str], original: list[str]) -> bool:
     """ "wer ist/war/wird" or "who is/was" followed within three words by a word for a person in office ("OB"
-    only in capitals: "ob" is "whether")."""
+    only in capitals: "ob" is "whether"); "wer leitet das Dezernat I?" asks for its Dezernent, too."""
     for i in range(len(raw) - 2):
-        if raw[i] in _WHO and raw[i + 1] in _IS:
-            following = zip(raw[i + 2 : i + 5], original[i + 2 : i + 5], strict=False)
-            if any(word in _ROLES or written == "OB" for word, written in following):
-                return True
+        if raw[i] not in _WHO:
+            continue
+        following = list(zip(raw[i + 2 : i + 5], original[i + 2 : i + 5], strict=False))
+        if raw[i + 1] in _IS and any(word in _ROLES or written == "OB" for word, written in following):
+            return True
+        if raw[i + 1] in _LEADS and any(word in _DEPARTMENTS for word, _ in following):
+            return True
     return False
 
 
@@ -245,14 +274,24 @@ _HEARD_AFTER = frozenset({"hab", "habe", "hast", "hat", "hatte", "hatten", "habe
 _BELONGS = frozenset({"zu", "zum", "zur"})
 
 
+_SAYS = frozenset({"sagt", "sagen", "sagte", "seit", "says", "means"})
+_NOTHING = frozenset({"nichts", "nix", "nüt", "nünt", "nothing"})
+
+
 def _heard(raw: list[str]) -> list[int]:
-    """Positions of "gehört" in the sense of "heard" among the folded words ``raw``."""
+    """Positions of "gehört" in the sense of "heard", and of "sagt" in "sagt mir nichts", among the folded words.
+
+    Both say the asker does not know the thing ("KGSt – nie gehört", "KGSt? Sagt mir gar nix"): no topic words.
+    """
     return [
         i
         for i, w in enumerate(raw)
-        if w in _HEARD
-        and any(v in _HEARD_AFTER for v in raw[max(0, i - 6) : i])
-        and not any(v in _BELONGS for v in raw[max(0, i - 4) : i + 3])
+        if (
+            w in _HEARD
+            and any(v in _HEARD_AFTER for v in raw[max(0, i - 6) : i])
+            and not any(v in _BELONGS for v in raw[max(0, i - 4) : i + 3])
+        )
+        or (w in _SAYS and any(v in _NOTHING for v in raw[i + 1 : i + 4]))
     ]
 
 
@@ -282,8 +321,15 @@ def replace_words(text: str, replacements: dict[str, str]) -> str:
 # not what is asked. Such a clause runs from its opener to the next "und"/"and" or punctuation.
 _ASKER_RE = re.compile(
     r"(?:^|(?<=[.!?:;–—]))\s*"
-    r"((?:ich\s+(?:bin|arbeite|arbeit|mach|mache|betreue|sitze|leite)|i\s+am|i['’]m|i\s+work|i\s+run)\b"
+    r"((?:ich\s+(?:bin|arbeite|arbeit|mach|mache|betreue|sitze|leite)|i\s+am|i['’]m|i\s+work|i\s+run"
+    r"|(?:wir|mir)\s+(?:sind|sin|arbeiten|machen|mached|betreuen|sitzen))\b"
     r"[^.!?:;–—,]*?)(?=\s+(?:und|and)\s|[.!?:;–—,]|$)",
+    re.IGNORECASE,
+)
+# … and inside the question: "Komm ich als IT-ler vom Sozialamt dann ins Digitalamt?" – the asker's role and office.
+_ROLE_RE = re.compile(
+    r"\b((?:ich|i|wir|mir)\s+als\s+(?:[\w'’-]+\s+){1,3}?(?:vom|im|beim|aus\s+dem|aus\s+der|in\s+der|bei\s+der)"
+    r"\s+[\w-]+)",
     re.IGNORECASE,
 )
 
@@ -292,9 +338,11 @@ def split_asker(text: str) -> tuple[str, str]:
     """(clauses about the asker, the rest): "Ich bin Azubi und blick nicht durch: wo hängt das Amt dran?" →
     ("Ich bin Azubi", " und blick nicht durch: wo hängt das Amt dran?"). Without a rest, nothing is split off."""
     context = [m.group(1) for m in _ASKER_RE.finditer(text)]
+    rest = _ASKER_RE.sub(" ", text)
+    context += [m.group(1) for m in _ROLE_RE.finditer(rest)]
     if not context:
         return "", text
-    rest = _ASKER_RE.sub(" ", text)
+    rest = _ROLE_RE.sub(" ", rest)
     if not words(rest):
         return "", text
     return " . ".join(context), rest

@@ -38,6 +38,7 @@ ka nochamol nommol eus ois han drum üs lasse
 leit lüt
 ganze ganzen ganzer ganzes keiner keines jemandem jemanden mehrere mehreren unserer unseres
 nächste nächstes nächsten nächster naechste naechstes naechsten
+trotzdem dennoch jedoch allerdings
 geehrte geehrter geehrtes damen herren
 """
 
