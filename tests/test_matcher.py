@@ -374,3 +374,23 @@ def test_a_long_capitalised_word_may_have_two_slips(service: FaqService) -> None
     matcher = service.snapshot.matcher
     assert matcher._typo_word("gemeinschafstelle", noun=True, lang="de") == "gemeinschaftsstelle"
     assert matcher._typo_word("digitalpakt", noun=True, lang="de") is None
+
+
+def test_words_most_answers_share_do_not_make_a_question_word_common() -> None:
+    """Every answer cites its source: "Quelle" in the answers must not make the source entry's key word a common one."""
+    text = """
+topics: [{id: t, title: T}]
+entries:
+  - {id: quelle, topic: t, questions: {de: ['Was ist die Quelle?']}, answer: {de: 'Quelle ist ein Artikel.'},
+     sources: [{url: 'https://example.org', title: x}], as_of: 2022-06-24}
+  - {id: termin, topic: t, questions: {de: ['Wann startet das Amt?']}, answer: {de: 'Laut Quelle offen.'},
+     sources: [{url: 'https://example.org', title: x}], as_of: 2022-06-24}
+  - {id: leitung, topic: t, questions: {de: ['Wer leitet das Amt?']}, answer: {de: 'Die Quelle nennt niemanden.'},
+     sources: [{url: 'https://example.org', title: x}], as_of: 2022-06-24}
+"""
+    knowledge = load_texts([("k.yaml", text)]).knowledge
+    assert knowledge is not None
+    best = Matcher(knowledge).rank("Quelle?")[0]
+    assert best.entry_id == "quelle"
+    assert best.evidence == pytest.approx(1.0)  # a word unique to the entry's phrasings, weighed as such
+

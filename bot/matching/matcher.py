@@ -177,8 +177,15 @@ class Matcher:
             answer_terms[entry.id] = bag - entry_terms[entry.id]
         n = max(len(entry_terms), 1)
         df: dict[str, int] = defaultdict(int)
+        # Words at least half of the answers use ("Quelle", "Stadt": every answer cites its source) tell no
+        # entry apart by their answers; counted there, they made the source entry's "Quelle" a common word.
+        in_answers: dict[str, int] = defaultdict(int)
+        for bag in answer_terms.values():
+            for term in bag:
+                in_answers[term] += 1
+        boilerplate = {term for term, count in in_answers.items() if count * 2 >= n}
         for eid, bag in entry_terms.items():
-            for term in bag | answer_terms[eid]:
+            for term in bag | (answer_terms[eid] - boilerplate):
                 df[term] += 1
         self._idf = {term: math.log(1 + n / count) for term, count in df.items()}
         self._max_idf = math.log(1 + n)
