@@ -394,3 +394,9 @@ entries:
     assert best.entry_id == "quelle"
     assert best.evidence == pytest.approx(1.0)  # a word unique to the entry's phrasings, weighed as such
 
+
+def test_swabian_infinitives_in_a_are_read_as_en(service: FaqService) -> None:
+    """ "leita", "bewerba" are "leiten", "bewerben": two edits from the word, too many for a typo of five letters."""
+    match = service.ask("Woisch, wer des Amt leita wird?").match
+    assert (match.status, match.entry_id) == ("answer", "amtsleitung")
+    assert service.ask("Wer soll des Amt pizza?").match.status == "fallback"  # "pizzen" is no knowledge word

@@ -586,10 +586,19 @@ class Matcher:
                 splits[(token.term, token.word)] = parts
             if parts:
                 continue
-            word = self._typo_word(token.word, noun=token.noun, lang=lang)
+            word = self._dialect_word(token.word) if lang == "de" else None
+            word = word or self._typo_word(token.word, noun=token.noun, lang=lang)
             if word is not None:
                 fixes[token.word] = word
         return fixes
+
+    def _dialect_word(self, word: str) -> str | None:
+        """A Swabian/Alemannic ending read as the standard one: "leita", "Schula" are "leiten", "Schulen"."""
+        if len(word) >= 4 and word.endswith("a"):
+            standard = word[:-1] + "en"
+            if standard in self._word_terms:
+                return standard
+        return None
 
     def _typo_word(self, word: str, *, noun: bool = False, lang: Lang | None = None) -> str | None:
         """The knowledge word within a length-dependent edit distance, if one meaning is clearly closest.
