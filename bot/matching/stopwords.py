@@ -35,7 +35,7 @@ art ruhe reden rede
 oi oim oin oine oiner hot fir uff ebbes nochher noher sei müsset tue mr meh zamme selber digi
 hät hätt ons öbber öpper em alli zämme neis handelt
 ka nochamol nommol eus ois han drum üs lasse
-woisch weisch woasch drunter darunter
+woisch weisch woasch drunter darunter de
 leit lüt
 ganze ganzen ganzer ganzes keiner keines jemandem jemanden mehrere mehreren unserer unseres
 nächste nächstes nächsten nächster naechste naechstes naechsten
