@@ -633,6 +633,13 @@ class Matcher:
             terms_found = {self._word_terms[h[0]] for h in best}
         if len(terms_found) == 1:
             return str(best[0][0])
+        # "dezernant" is as close to "Dezernat" as to "Dezernent": when one of the words is used by every entry
+        # that uses the others, it is the guess that leaves no entry out.
+        entries = {term: {eid for eid, _ in self._entry_postings.get(term, ())} for term in terms_found}
+        for word, *_ in best:
+            term = self._word_terms[word]
+            if all(entries[term] >= other for other in entries.values()):
+                return str(word)
         return None  # equally close words with different meanings: better unknown than a guess
 
     def _stopword_typo(self, word: str) -> bool:
