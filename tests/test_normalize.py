@@ -274,3 +274,8 @@ def test_normally_asks_about_such_cases_in_general() -> None:
     assert OTHERS in terms("Wie lange dauert eine Amtsneubildung normalerweise?", "de", table)
     assert OTHERS in terms("How long does founding an office typically take?", "en", table)
     assert OTHERS not in terms("Wie lange dauert die Amtsgründung noch?", "de", table)
+
+
+def test_roman_numerals_of_a_multi_word_synonym_are_numbers_not_words() -> None:
+    table = SynonymTable.build([["dezernat ii", "dezernat 2"]])
+    assert terms("Dezernat II", "de", table) == terms("Dezernat 2", "de", table)

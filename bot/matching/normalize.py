@@ -187,11 +187,12 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
             # A one-word synonym keeps its word and noun flag ("Gemienderat" is still a misspelt noun).
             out.append(Token(concept, raw[i], noun[i]) if length == 1 else Token(concept, ""))
             if length > 1:
-                # The words of a multi-word synonym count too ("Dezernat" in "Dezernat II"), numbers do not.
+                # The words of a multi-word synonym count too ("Dezernat" in "Dezernat II"), numbers do not
+                # (nor Roman ones: "II" of "Dezernat II" would tell it from "Dezernat 2").
                 out.extend(
                     Token(stems[j], raw[j], noun[j], part=True)
                     for j in range(i, i + length)
-                    if not stop[j] and not raw[j].isdigit()
+                    if not stop[j] and not raw[j].isdigit() and raw[j] not in _ROMAN
                 )
             i += length
             continue
@@ -220,6 +221,7 @@ def _read_split_question_words(raw: list[str]) -> None:
                 raw[i : i + 2] = ["wozu", "was"]
 
 
+_ROMAN = frozenset({"i", "ii", "iii", "iv", "v", "vi"})
 _WHICH = frozenset({"welche", "welchen", "which"})
 _LISTED = frozenset(
     {"ämter", "aemter", "ämtern", "schulen", "stellen", "offices", "schools", "jobs", "posts", "positions"}
