@@ -411,3 +411,9 @@ def test_a_typo_equally_close_to_two_words_takes_the_one_whose_entries_include_t
     """ "dezernant" is one edit from "Dezernat" and from "Dezernent"; every entry using "Dezernent" uses "Dezernat"."""
     match = service.ask("in welches dezernant kommt das digitalamt").match
     assert (match.status, match.entry_id) == ("answer", "amt-dezernat")
+
+
+def test_a_typo_beats_a_split_into_a_three_letter_word(service: FaqService) -> None:
+    """ "zugeordent" is "zugeordnet" with two letters swapped, not "Zug" + "Orden"."""
+    match = service.ask("wem ist das digitalamt zugeordent").match
+    assert (match.status, match.entry_id) == ("answer", "amt-dezernat")

@@ -582,12 +582,17 @@ class Matcher:
             if skip_smalltalk and token.word in self._smalltalk_words:
                 continue
             parts = self._split_compound(token.term, word=token.word)
-            if splits is not None:
-                splits[(token.term, token.word)] = parts
-            if parts:
-                continue
             word = self._dialect_word(token.word) if lang == "de" else None
-            word = word or self._typo_word(token.word, noun=token.noun, lang=lang)
+            # A split with a three-letter part is weaker than a typo: "zugeordent" is "zugeordnet", not "Zug" +
+            # "Orden".
+            if word is None and (not parts or any(len(part) < 4 for part in parts)):
+                word = self._typo_word(token.word, noun=token.noun, lang=lang)
+            if parts and word is None:
+                if splits is not None:
+                    splits[(token.term, token.word)] = parts
+                continue
+            if splits is not None:
+                splits[(token.term, token.word)] = None
             if word is not None:
                 fixes[token.word] = word
         return fixes
