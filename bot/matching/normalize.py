@@ -174,7 +174,11 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
     out: list[Token] = []
     # "Welche Ämter gehören zu Dezernat II?" (a list: the others too; matched on the words as written, since stemmed
     # "welche Ämter" would also be "welches Amt") and "Wer leitet das Amt für Schulen?" (another office).
-    if any(w in _WHICH and v in _LISTED for w, v in pairwise(raw)) or _names_another_office(raw):
+    if (
+        any(w in _WHICH and v in _LISTED for w, v in pairwise(raw))
+        or _names_another_office(raw)
+        or _asks_who_leads_a_department(raw)
+    ):
         out.append(Token(OTHERS, ""))
     # "Wer ist Dezernent für Dezernat II?", "Who is the mayor?": a person, and the article names none.
     if _asks_who_holds_an_office(raw, original):
@@ -257,16 +261,22 @@ _DEPARTMENTS = frozenset({"dezernat", "dezernate", "geschäftsbereich", "departm
 
 def _asks_who_holds_an_office(raw: list[str], original: list[str]) -> bool:
     """ "wer ist/war/wird" or "who is/was" followed within three words by a word for a person in office ("OB"
-    only in capitals: "ob" is "whether"); "wer leitet das Dezernat I?" asks for its Dezernent, too."""
+    only in capitals: "ob" is "whether")."""
     for i in range(len(raw) - 2):
-        if raw[i] not in _WHO:
-            continue
-        following = list(zip(raw[i + 2 : i + 5], original[i + 2 : i + 5], strict=False))
-        if raw[i + 1] in _IS and any(word in _ROLES or written == "OB" for word, written in following):
-            return True
-        if raw[i + 1] in _LEADS and any(word in _DEPARTMENTS for word, _ in following):
-            return True
+        if raw[i] in _WHO and raw[i + 1] in _IS:
+            following = zip(raw[i + 2 : i + 5], original[i + 2 : i + 5], strict=False)
+            if any(word in _ROLES or written == "OB" for word, written in following):
+                return True
     return False
+
+
+def _asks_who_leads_a_department(raw: list[str]) -> bool:
+    """ "Wer leitet das Dezernat I?": the head of a Dezernat is not the head of the new office, and the article
+    names neither – a question about another unit, like "Amt für Bildung"."""
+    return any(
+        raw[i] in _WHO and raw[i + 1] in _LEADS and any(word in _DEPARTMENTS for word in raw[i + 2 : i + 5])
+        for i in range(len(raw) - 2)
+    )
 
 
 # "gehört" means "heard" after a form of "haben" or "nie" ("Ich hab gehört, …", "KGSt? Nie gehört"): an aside, not
