@@ -417,3 +417,10 @@ def test_a_typo_beats_a_split_into_a_three_letter_word(service: FaqService) -> N
     """ "zugeordent" is "zugeordnet" with two letters swapped, not "Zug" + "Orden"."""
     match = service.ask("wem ist das digitalamt zugeordent").match
     assert (match.status, match.entry_id) == ("answer", "amt-dezernat")
+
+
+def test_a_three_letter_word_with_two_letters_swapped_is_repaired(service: FaqService) -> None:
+    assert (
+        service.ask("wann kommt das nue amt").match.normalized
+        == service.ask("wann kommt das neue amt").match.normalized
+    )

@@ -608,10 +608,12 @@ class Matcher:
     def _typo_word(self, word: str, *, noun: bool = False, lang: Lang | None = None) -> str | None:
         """The knowledge word within a length-dependent edit distance, if one meaning is clearly closest.
 
-        Three-letter words are too short for edit distances; only a dropped double letter is repaired ("wan").
+        Three-letter words are too short for edit distances; only a dropped double letter ("wan") or two swapped
+        letters ("nue") are repaired.
         """
         if len(word) == 3:
             found = {w for w in _doubled(word) if w in self._word_terms}
+            found = found or {w for w in _swapped(word) if w in self._word_terms}
             return found.pop() if len(found) == 1 else None
         if len(word) < 4:
             return None
@@ -716,6 +718,11 @@ class Matcher:
             text.strip(), self._smalltalk.keys(), scorer=fuzz.ratio, score_cutoff=self.thresholds.smalltalk
         )
         return (self._smalltalk[hit[0]], float(hit[1])) if hit else None
+
+
+def _swapped(word: str) -> list[str]:
+    """``word`` with two neighbouring letters swapped: "nue" → "une", "neu"."""
+    return [word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)]
 
 
 def _doubled(word: str) -> list[str]:
