@@ -424,3 +424,10 @@ def test_a_three_letter_word_with_two_letters_swapped_is_repaired(service: FaqSe
         service.ask("wann kommt das nue amt").match.normalized
         == service.ask("wann kommt das neue amt").match.normalized
     )
+
+
+def test_a_synonym_is_never_read_as_a_misspelt_function_word(service: FaqService) -> None:
+    """ "Gehalt" (a question for a figure) is one letter from "gehabt" (a function word): it stays a question
+    for a figure, which no entry answers."""
+    assert service.ask("Gehalt Amtsleitung Digitalisierung").match.status == "fallback"
+    assert service.ask("Wer hat die Idee mit dem Digitalamt eigentlich gehabt?").match.entry_id == "kgst-empfehlung"

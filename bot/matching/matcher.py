@@ -532,7 +532,8 @@ class Matcher:
             if token.word in fixed:  # a corrected word whose stem differs in this language ("bedeutet" read as English)
                 add(self._word_terms[token.word], t.typo_similarity)
                 continue
-            if not token.noun and self._stopword_typo(token.word):
+            # A synonym is spelt as meant ("Gehalt" is not a slip of "gehabt").
+            if not token.noun and not term.startswith(CONCEPT_PREFIX) and self._stopword_typo(token.word):
                 continue
             if term.isdigit() and len(term) <= 2:
                 continue  # "Dezernat 2" without synonym, list numbering …: not evidence either way

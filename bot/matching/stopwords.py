@@ -36,6 +36,7 @@ oi oim oin oine oiner hot fir uff ebbes nochher noher sei müsset tue mr meh zam
 hät hätt ons öbber öpper em alli zämme neis handelt
 ka nochamol nommol eus ois han drum üs lasse
 woisch weisch woasch drunter darunter de
+gehabt ghabt gewesen
 leit lüt
 ganze ganzen ganzer ganzes keiner keines jemandem jemanden mehrere mehreren unserer unseres
 nächste nächstes nächsten nächster naechste naechstes naechsten
