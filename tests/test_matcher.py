@@ -426,6 +426,17 @@ def test_a_three_letter_word_with_two_letters_swapped_is_repaired(service: FaqSe
     )
 
 
+def test_a_long_unknown_word_in_lower_case_german_weighs_like_a_noun(service: FaqService) -> None:
+    """Typed in lower case, "zeiterfassung" is as much a noun as "Zeiterfassung"; verb forms are not read so."""
+    assert service.ask("zeiterfassung amt für digitalisierung").match.status == "fallback"
+    assert service.ask("parkplätze schul-it").match.status != "answer"
+
+
+def test_an_unknown_abbreviation_in_capitals_weighs_like_a_noun(service: FaqService) -> None:
+    """ "Was bedeutet die Abkürzung OZG?" shares every other word with "Was bedeutet die Abkürzung KGSt?"."""
+    assert service.ask("Was bedeutet eigentlich die Abkürzung OZG?").match.status == "fallback"
+
+
 def test_a_synonym_is_never_read_as_a_misspelt_function_word(service: FaqService) -> None:
     """ "Gehalt" (a question for a figure) is one letter from "gehabt" (a function word): it stays a question
     for a figure, which no entry answers."""

@@ -85,6 +85,7 @@ class Thresholds:
 
 DEFAULT_THRESHOLDS = Thresholds()
 _OFFICE = "amt"  # the term of "Amt"
+_VERB_ENDINGS = ("en", "t", "nde")  # infinitives, 3rd person and participles, present participles
 
 
 def _by_first_letter_and_length(vocabulary: Iterable[str]) -> dict[tuple[str, int], list[str]]:
@@ -507,6 +508,7 @@ class Matcher:
         # Misspelt words are corrected before synonyms are looked up, so "Amt für Digitalisirung" still names
         # the office: a typo inside a multi-word synonym would otherwise lose the synonym's concept.
         tokens = analyse(question, lang, self.synonyms)
+        lower_case = not any(ch.isupper() for ch in question)
         splits: dict[tuple[str, str], tuple[str, str] | None] = {}  # compound splits, shared with the typo pass
         fixes = self._corrections(tokens, skip_smalltalk=skip_smalltalk, lang=lang, splits=splits)
         if fixes:
@@ -539,8 +541,13 @@ class Matcher:
                 continue  # "Dezernat 2" without synonym, list numbering …: not evidence either way
             seen.add(term)
             # English has no capitals to tell nouns: an unknown word of five letters or more ("finance",
-            # "software") weighs like an unknown German noun.
-            noun_like = token.noun or (lang == "en" and len(token.word) >= 5)
+            # "software") weighs like an unknown German noun. Nor has German typed all in lower case: a long word
+            # that does not end like a verb form or participle ("telefonnummer", not "aufzumachen") is one.
+            noun_like = (
+                token.noun
+                or (lang == "en" and len(token.word) >= 5)
+                or (lang == "de" and lower_case and len(token.word) >= 8 and not token.word.endswith(_VERB_ENDINGS))
+            )
             weight = self._unknown_weight(token.word or term, noun=noun_like)
             out.append(_QueryTerm("", 0.0, weight, term, noun=token.noun))
         return out

@@ -170,7 +170,11 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
     stems = [stem(w, lang) for w in raw]
     # German capitalises nouns; that only tells something in mixed-case text and not for a sentence's first word.
     mixed_case = any(o[:1].islower() for o in original) and any(o[:1].isupper() for o in original[1:])
-    noun = [mixed_case and i > 0 and o[:1].isupper() and not o.isupper() for i, o in enumerate(original)]
+    # An abbreviation in capitals ("OZG", "EDV") names something too, wherever it stands.
+    noun = [
+        mixed_case and ((i > 0 and o[:1].isupper() and not o.isupper()) or (o.isupper() and o.isalpha() and len(o) > 2))
+        for i, o in enumerate(original)
+    ]
     out: list[Token] = []
     # "Welche Ämter gehören zu Dezernat II?" (a list: the others too; matched on the words as written, since stemmed
     # "welche Ämter" would also be "welches Amt") and "Wer leitet das Amt für Schulen?" (another office).
