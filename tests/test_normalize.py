@@ -279,3 +279,13 @@ def test_normally_asks_about_such_cases_in_general() -> None:
 def test_roman_numerals_of_a_multi_word_synonym_are_numbers_not_words() -> None:
     table = SynonymTable.build([["dezernat ii", "dezernat 2"]])
     assert terms("Dezernat II", "de", table) == terms("Dezernat 2", "de", table)
+
+
+def test_an_asker_moving_into_an_office_reads_as_changing_over() -> None:
+    """ "Muss ich jetzt ins Digitalamt?" leaves out the verb of moving; it asks the same as "… wechseln?"."""
+    table = SynonymTable.build([["wechseln", "wechsle"]])
+    moving = terms("Muss ich jetzt ins Digitalamt?", "de", table)
+    assert moving == terms("Muss wechseln jetzt ins Digitalamt?", "de", table)
+    assert terms("Muss ich jetzt ins Digitalamt wechseln?", "de", table).count(moving[0]) == 1  # said once
+    assert moving[0] not in terms("Ich arbeite im Bauamt.", "de", table)  # where the asker works
+    assert moving[0] not in terms("Wen frage ich mit Fragen zum Digitalamt?", "de", table)  # "zum": about

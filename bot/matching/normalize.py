@@ -227,6 +227,25 @@ def _read_split_question_words(raw: list[str]) -> None:
                 raw[i] = "wozu"
             elif word in _FOR and raw[i + 1 : i + 2] == ["was"] and i <= 1:
                 raw[i : i + 2] = ["wozu", "was"]
+    _read_moving_asker(raw)
+
+
+_ME = frozenset({"ich", "i", "wir", "mir"})
+_INTO = frozenset({"ins"})  # not "im" ("Ich bin … im Bauamt") nor "zum" ("Fragen zum Digitalamt")
+
+
+def _read_moving_asker(raw: list[str]) -> None:
+    """ "Muss ich jetzt ins Digitalamt?", "Komm ich dann ins neue Amt?": the asker moving into an office, with the
+    verb of moving left out or vague; read the pronoun as "wechseln" (in place, so positions stay)."""
+    for i, word in enumerate(raw):
+        if word not in _ME:
+            continue
+        for k in range(i + 1, min(i + 5, len(raw))):
+            into = raw[k] in _INTO or (raw[k] == "in" and raw[k + 1 : k + 2] in (["das"], ["des"]))
+            if into and any(w.endswith("amt") for w in raw[k + 1 : k + 4]):
+                if not any(w.startswith(("wechsel", "wechsl")) for w in raw):
+                    raw[i] = "wechseln"
+                return
 
 
 _ROMAN = frozenset({"i", "ii", "iii", "iv", "v", "vi"})
