@@ -289,3 +289,8 @@ def test_an_asker_moving_into_an_office_reads_as_changing_over() -> None:
     assert terms("Muss ich jetzt ins Digitalamt wechseln?", "de", table).count(moving[0]) == 1  # said once
     assert moving[0] not in terms("Ich arbeite im Bauamt.", "de", table)  # where the asker works
     assert moving[0] not in terms("Wen frage ich mit Fragen zum Digitalamt?", "de", table)  # "zum": about
+
+
+def test_swabian_worum_asks_why_but_worum_geht_es_asks_what_about() -> None:
+    assert terms("Worum machet die des?", "de")[0] == terms("Warum machen die das?", "de")[0]
+    assert "warum" not in " ".join(terms("Worum geht es beim Amt?", "de"))

@@ -227,6 +227,17 @@ def _read_split_question_words(raw: list[str]) -> None:
                 raw[i] = "wozu"
             elif word in _FOR and raw[i + 1 : i + 2] == ["was"] and i <= 1:
                 raw[i : i + 2] = ["wozu", "was"]
+    # Swabian/Alemannic "worum" is "warum" ("Worum machet die des?"); "worum geht es" is about what.
+    for i, word in enumerate(raw):
+        if word == "worum" and raw[i + 1 : i + 2] not in (
+            ["geht"],
+            ["gehts"],
+            ["goht"],
+            ["gohts"],
+            ["dreht"],
+            ["handelt"],
+        ):
+            raw[i] = "warum"
     _read_moving_asker(raw)
 
 
