@@ -119,6 +119,7 @@ def test_words_of_a_multi_word_synonym_are_marked_as_its_parts() -> None:
         ("I’m in the finance team, when will the office open?", "I’m in the finance team", ", when"),
         ("Mir sin d'IT-ler vom Bauamt – müsse mir wechsle?", "Mir sin d'IT-ler vom Bauamt", "– müsse"),
         ("Komm ich als IT-ler vom Sozialamt ins Digitalamt?", "ich als IT-ler vom Sozialamt", "Komm"),
+        ("bin IT-ler im Bauamt, muss ich ins neue Amt?", "bin IT-ler im Bauamt", ", muss"),
     ],
 )
 def test_clauses_about_the_asker_are_split_off(text: str, context: str, rest_starts: str) -> None:
@@ -156,6 +157,7 @@ def test_no_preamble_is_split_off_without_one_closing_question(text: str) -> Non
         "Was ändert sich, wenn ich Azubi bin?",
         "Wann wird das Amt gegründet?",
         "Ist das Amt als Stelle im Bauamt geplant?",  # "als" without "ich"/"wir" before it
+        "Was bin ich für das Amt?",  # "bin" opens a clause about the asker only at the start
     ],
 )
 def test_nothing_is_split_off_without_an_asker_clause_and_a_rest(text: str) -> None:
@@ -294,3 +296,7 @@ def test_an_asker_moving_into_an_office_reads_as_changing_over() -> None:
 def test_swabian_worum_asks_why_but_worum_geht_es_asks_what_about() -> None:
     assert terms("Worum machet die des?", "de")[0] == terms("Warum machen die das?", "de")[0]
     assert "warum" not in " ".join(terms("Worum geht es beim Amt?", "de"))
+
+
+def test_ding_is_a_filler() -> None:
+    assert terms("unter welches dezernat kommt das ding?", "de") == terms("unter welches dezernat kommt das?", "de")

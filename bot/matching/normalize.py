@@ -363,11 +363,12 @@ def replace_words(text: str, replacements: dict[str, str]) -> str:
     return _WORD_RE.sub(lambda m: replacements.get(fold(m.group()), m.group()), text)
 
 
-# "Ich bin Teamleiter im Bauamt und …", "Ich mach die IT im Sozialamt – …", "I work in finance, …": who is asking,
+# "Ich bin Teamleiter im Bauamt und …", "Ich mach die IT im Sozialamt – …", "I work in finance, …", chat style
+# without the pronoun ("Bin IT-ler im Bauamt, …"): who is asking,
 # not what is asked. Such a clause runs from its opener to the next "und"/"and" or punctuation.
 _ASKER_RE = re.compile(
     r"(?:^|(?<=[.!?:;–—]))\s*"
-    r"((?:ich\s+(?:bin|arbeite|arbeit|mach|mache|betreue|sitze|leite)|i\s+am|i['’]m|i\s+work|i\s+run"
+    r"((?:ich\s+(?:bin|arbeite|arbeit|mach|mache|betreue|sitze|leite)|bin|arbeite|i\s+am|i['’]m|i\s+work|i\s+run"
     r"|(?:wir|mir)\s+(?:sind|sin|arbeiten|machen|mached|betreuen|sitzen))\b"
     r"[^.!?:;–—,]*?)(?=\s+(?:und|and)\s|[.!?:;–—,]|$)",
     re.IGNORECASE,
