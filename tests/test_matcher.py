@@ -442,3 +442,9 @@ def test_a_synonym_is_never_read_as_a_misspelt_function_word(service: FaqService
     for a figure, which no entry answers."""
     assert service.ask("Gehalt Amtsleitung Digitalisierung").match.status == "fallback"
     assert service.ask("Wer hat die Idee mit dem Digitalamt eigentlich gehabt?").match.entry_id == "kgst-empfehlung"
+
+
+def test_a_single_letter_is_no_smalltalk_word(service: FaqService) -> None:
+    """ "What's" splits into "what" and "s"; the "s" of "how's it going" made "What's your source?" a greeting."""
+    match = service.ask("What's your source?").match
+    assert (match.status, match.entry_id) == ("answer", "mehr-infos")

@@ -282,7 +282,9 @@ class Matcher:
         normalized = " ".join(sorted({q.term or q.source for q in query}))
         # Mostly chit-chat ("Vielen Dank für die Info"): smalltalk words outnumber what is left for the FAQ.
         chat_words = sum(
-            1 for w in all_words if w in self._smalltalk_words and w not in STOPWORDS and stem(w, lang) not in self._idf
+            1
+            for w in all_words
+            if len(w) > 1 and w in self._smalltalk_words and w not in STOPWORDS and stem(w, lang) not in self._idf
         )
         if not query or chat_words >= len(query):
             smalltalk = self._smalltalk_hit(all_words, loose=True)
