@@ -300,3 +300,12 @@ def test_swabian_worum_asks_why_but_worum_geht_es_asks_what_about() -> None:
 
 def test_ding_is_a_filler() -> None:
     assert terms("unter welches dezernat kommt das ding?", "de") == terms("unter welches dezernat kommt das?", "de")
+
+
+def test_swabian_guet_and_guat_are_gut() -> None:
+    assert terms("Für was isch des guat?", "de") == terms("Für was ist das gut?", "de")
+
+
+def test_a_budget_asks_for_a_figure() -> None:
+    table = SynonymTable.build(BUILTIN_SYNONYMS)
+    assert terms("What is the budget?", "en", table) == terms("How much?", "en", table)

@@ -30,7 +30,7 @@ CONCEPT_PREFIX = "~"
 # an entry that is asked that way itself: the article names dates and one office, not figures or the others,
 # and neither is something to guess.
 _QUANTITY_WORDS = "wie viel|wie viele|wieviel|wieviele|how many|how much|anzahl|kostet|gekostet|wie teuer|cost|costs"
-_QUANTITY_WORDS += "|gehalt|verdient|verdienen|salary|besoldung"
+_QUANTITY_WORDS += "|gehalt|verdient|verdienen|salary|besoldung|budget|budgets|etat"
 _QUANTITY_WORDS += "|entgeltgruppe|eingruppiert|eingruppierung|vergütung|vergütet|tarif|pay grade"
 _OTHERS_WORDS = "sonst noch|außer dem|außer der|außer den|ausser dem|ausser der|ausser den|auch anderen|noch andere"
 _OTHERS_WORDS += "|noch anderen|which other|what other|any other|besides|welche anderen|welche andere"
@@ -150,6 +150,7 @@ class Token:
 # founding ("Isch des Amt scho gründet?"). "Rechner" stems like "rechnen" ("damit rechnen"); read as "Computer".
 _READ_AS = dict.fromkeys(("gründet", "gründen", "gruendet", "gruenden", "gründete", "gründeten"), "gegründet")
 _READ_AS |= {"rechner": "computer", "rechnern": "computern"}
+_READ_AS |= dict.fromkeys(("guet", "guat", "gued"), "gut")  # Swabian/Alemannic "gut"
 
 
 def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> list[Token]:
@@ -210,7 +211,7 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
     return out
 
 
-_GOOD = frozenset({"gut", "guet", "gued", "good"})
+_GOOD = frozenset({"gut", "good"})  # "guet", "guat" are read as "gut" first (_READ_AS)
 
 
 def _read_split_question_words(raw: list[str]) -> None:
