@@ -59,8 +59,8 @@ def test_holdout_does_not_regress(service: FaqService) -> None:
 
 def test_development_sets_do_not_regress(service: FaqService) -> None:
     in_scope, refused, wrong, summary = _rates(_report(service, *DEV_SETS))
-    assert in_scope >= 0.92, summary
-    assert refused >= 0.965, summary
+    assert in_scope >= 0.935, summary
+    assert refused >= 0.97, summary
     assert wrong <= 0.01, summary
 
 

@@ -63,6 +63,12 @@ def fold(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\n\t ")
 
 
+@lru_cache(maxsize=65536)
+def _fold_word(word: str) -> str:
+    """:func:`fold` for one word; words recur across phrasings and questions, so the result is cached."""
+    return fold(word)
+
+
 def words(text: str) -> list[str]:
     """The folded words of ``text``; hyphens, slashes and punctuation separate words."""
     return _WORD_RE.findall(fold(text))
@@ -156,7 +162,7 @@ _READ_AS |= dict.fromkeys(("guet", "guat", "gued"), "gut")  # Swabian/Alemannic 
 def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> list[Token]:
     """The matching terms of ``text`` with the words they came from; see :func:`terms`."""
     original = _WORD_RE.findall(unicodedata.normalize("NFKC", text))
-    raw = [_READ_AS.get(w, w) for w in (fold(w) for w in original)]
+    raw = [_READ_AS.get(w, w) for w in map(_fold_word, original)]
     # Swabian "Wenn goht des Amt los?" asks when; a conditional "Wenn …, …" has its comma.
     if raw[:1] == ["wenn"] and "," not in text and text.rstrip().endswith("?"):
         raw[0] = "wann"
