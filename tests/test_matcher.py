@@ -448,3 +448,8 @@ def test_a_single_letter_is_no_smalltalk_word(service: FaqService) -> None:
     """ "What's" splits into "what" and "s"; the "s" of "how's it going" made "What's your source?" a greeting."""
     match = service.ask("What's your source?").match
     assert (match.status, match.entry_id) == ("answer", "mehr-infos")
+
+
+def test_swabian_scht_is_st_and_ha_is_a_filler(service: FaqService) -> None:
+    assert service.ask("Hend d'Lehrer Angscht um ihre Technik?").match.entry_id == "schulausstattung"
+    assert service.ask("Ha, wann kommt des Amt?").match.entry_id == "gruendung-termin"

@@ -608,9 +608,14 @@ class Matcher:
         return fixes
 
     def _dialect_word(self, word: str) -> str | None:
-        """A Swabian/Alemannic ending read as the standard one: "leita", "Schula" are "leiten", "Schulen"."""
+        """A Swabian/Alemannic form read as the standard one: "leita", "Schula" are "leiten", "Schulen"; "Angscht"
+        is "Angst"."""
         if len(word) >= 4 and word.endswith("a"):
             standard = word[:-1] + "en"
+            if standard in self._word_terms:
+                return standard
+        if "scht" in word:
+            standard = word.replace("scht", "st")
             if standard in self._word_terms:
                 return standard
         return None

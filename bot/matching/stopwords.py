@@ -37,7 +37,7 @@ hät hätt ons öbber öpper em alli zämme neis handelt
 ka nochamol nommol eus ois han drum üs lasse
 woisch weisch woasch drunter darunter de
 gehabt ghabt gewesen
-ding dings paarmal mehrmals öfters
+ding dings paarmal mehrmals öfters ha
 leit lüt
 ganze ganzen ganzer ganzes keiner keines jemandem jemanden mehrere mehreren unserer unseres
 nächste nächstes nächsten nächster naechste naechstes naechsten
