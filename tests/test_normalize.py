@@ -268,6 +268,8 @@ def test_question_words_split_around_the_sentence_are_read_whole() -> None:
 
 def test_sagt_mir_nichts_says_the_asker_does_not_know_it() -> None:
     assert terms("KGSt? Sagt mir gar nix, wer sind die?", "de") == terms("KGSt? Wer sind die?", "de")
+    assert terms("KGSt? Sagt mir grad gar nix", "de") == terms("KGSt?", "de")
+    assert terms("KGSt? Nie g'hört, was isch des?", "de") == terms("KGSt? Was isch des?", "de")
     assert "sagt" in terms("Was sagt die Quelle zum Termin?", "de")
 
 

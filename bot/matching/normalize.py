@@ -322,7 +322,7 @@ def _asks_who_leads_a_department(raw: list[str]) -> bool:
 
 # "gehört" means "heard" after a form of "haben" or "nie" ("Ich hab gehört, …", "KGSt? Nie gehört"): an aside, not
 # the "belongs to" of "Zu welchem Dezernat gehört das Amt?", which keeps its "zu"/"zum"/"zur" nearby.
-_HEARD = frozenset({"gehört", "gehoert", "gehort"})
+_HEARD = frozenset({"gehört", "gehoert", "gehort", "ghört"})
 _HEARD_AFTER = frozenset({"hab", "habe", "hast", "hat", "hatte", "hatten", "haben", "habt", "nie", "niemals"})
 _BELONGS = frozenset({"zu", "zum", "zur"})
 
@@ -340,11 +340,11 @@ def _heard(raw: list[str]) -> list[int]:
         i
         for i, w in enumerate(raw)
         if (
-            w in _HEARD
+            (w in _HEARD or (w == "hört" and raw[i - 1 : i] == ["g"]))  # "g'hört" is two words
             and any(v in _HEARD_AFTER for v in raw[max(0, i - 6) : i])
             and not any(v in _BELONGS for v in raw[max(0, i - 4) : i + 3])
         )
-        or (w in _SAYS and any(v in _NOTHING for v in raw[i + 1 : i + 4]))
+        or (w in _SAYS and any(v in _NOTHING for v in raw[i + 1 : i + 5]))
     ]
 
 
