@@ -178,8 +178,8 @@ class Matcher:
             answer_terms[entry.id] = bag - entry_terms[entry.id]
         n = max(len(entry_terms), 1)
         df: dict[str, int] = defaultdict(int)
-        # Words at least half of the answers use ("Quelle", "Stadt": every answer cites its source) tell no
-        # entry apart by their answers; counted there, they made the source entry's "Quelle" a common word.
+        # Words that at least half of the entries' answers add to their vocabulary ("Quelle", "Stadt": every answer
+        # cites its source) tell no entry apart; counted, they made the source entry's "Quelle" a common word.
         in_answers: dict[str, int] = defaultdict(int)
         for bag in answer_terms.values():
             for term in bag:
@@ -595,15 +595,11 @@ class Matcher:
             word = self._dialect_word(token.word) if lang == "de" else None
             # A split with a three-letter part is weaker than a typo: "zugeordent" is "zugeordnet", not "Zug" +
             # "Orden".
-            if word is None and (not parts or any(len(part) < 4 for part in parts)):
+            if word is None and not (parts and all(len(part) >= 4 for part in parts)):
                 word = self._typo_word(token.word, noun=token.noun, lang=lang)
-            if parts and word is None:
-                if splits is not None:
-                    splits[(token.term, token.word)] = parts
-                continue
             if splits is not None:
-                splits[(token.term, token.word)] = None
-            if word is not None:
+                splits[(token.term, token.word)] = None if word else parts
+            if word:
                 fixes[token.word] = word
         return fixes
 

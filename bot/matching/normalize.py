@@ -163,10 +163,7 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
     """The matching terms of ``text`` with the words they came from; see :func:`terms`."""
     original = _WORD_RE.findall(unicodedata.normalize("NFKC", text))
     raw = [_READ_AS.get(w, w) for w in map(_fold_word, original)]
-    # Swabian "Wenn goht des Amt los?" asks when; a conditional "Wenn …, …" has its comma.
-    if raw[:1] == ["wenn"] and "," not in text and text.rstrip().endswith("?"):
-        raw[0] = "wann"
-    _read_split_question_words(raw)
+    _read_as_meant(raw, text)
     stop = [
         ((w in STOPWORDS or _umlauted(w) in STOPWORDS) and not (o.isupper() and len(o) > 1))
         or (len(w) < 2 and not w.isdigit())
@@ -218,32 +215,28 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
 
 
 _GOOD = frozenset({"gut", "good"})  # "guet", "guat" are read as "gut" first (_READ_AS)
+_ABOUT = frozenset({"geht", "gehts", "goht", "gohts", "dreht", "handelt"})  # "worum geht es": what about
+_WHAT_FOR = frozenset({"wofür", "wofuer", "wofur"})
 
 
-def _read_split_question_words(raw: list[str]) -> None:
-    """German splits some question words around the sentence; read them whole, in place.
+def _read_as_meant(raw: list[str], text: str) -> None:
+    """Question words that German splits or dialect bends, read as meant – in place, so positions stay.
 
-    "Wo hast du das her?" asks "woher"; "Wofür soll die Bündelung gut sein?" and "Für was isch des guet?" ask
-    "wozu" (what for), not "wofür" (for what, as in "Wofür ist das Amt zuständig?").
+    Swabian "Wenn goht des Amt los?" asks when (a conditional "Wenn …, …" has its comma); "Wo hast du das her?"
+    asks "woher"; "Wofür soll die Bündelung gut sein?" and "Für was isch des guet?" ask "wozu" (what for), not
+    "wofür" (for what: "Wofür ist das Amt zuständig?"); Swabian "Worum machet die des?" asks "warum" unless it
+    is "worum geht es"; and an asker moving into an office (:func:`_read_moving_asker`).
     """
+    if raw[:1] == ["wenn"] and "," not in text and text.rstrip().endswith("?"):
+        raw[0] = "wann"
     if len(raw) > 2 and raw[-1] == "her" and "wo" in raw[:-1]:
         raw[raw.index("wo")] = "woher"
-    if _GOOD.intersection(raw):
-        for i, word in enumerate(raw):
-            if word in ("wofür", "wofuer", "wofur"):
-                raw[i] = "wozu"
-            elif word in _FOR and raw[i + 1 : i + 2] == ["was"] and i <= 1:
-                raw[i : i + 2] = ["wozu", "was"]
-    # Swabian/Alemannic "worum" is "warum" ("Worum machet die des?"); "worum geht es" is about what.
+    good = not _GOOD.isdisjoint(raw)
     for i, word in enumerate(raw):
-        if word == "worum" and raw[i + 1 : i + 2] not in (
-            ["geht"],
-            ["gehts"],
-            ["goht"],
-            ["gohts"],
-            ["dreht"],
-            ["handelt"],
-        ):
+        following = raw[i + 1] if i + 1 < len(raw) else ""
+        if good and (word in _WHAT_FOR or (word in _FOR and following == "was" and i <= 1)):
+            raw[i] = "wozu"
+        elif word == "worum" and following not in _ABOUT:
             raw[i] = "warum"
     _read_moving_asker(raw)
 
@@ -367,7 +360,7 @@ def _synonym_at(stems: list[str], i: int, synonyms: SynonymTable) -> tuple[int, 
 
 def replace_words(text: str, replacements: dict[str, str]) -> str:
     """``text`` with each word whose folded form is a key replaced by its value (typo corrections)."""
-    return _WORD_RE.sub(lambda m: replacements.get(fold(m.group()), m.group()), text)
+    return _WORD_RE.sub(lambda m: replacements.get(_fold_word(m.group()), m.group()), text)
 
 
 # "Ich bin Teamleiter im Bauamt und …", "Ich mach die IT im Sozialamt – …", "I work in finance, …", chat style
@@ -391,13 +384,14 @@ _ROLE_RE = re.compile(
 def split_asker(text: str) -> tuple[str, str]:
     """(clauses about the asker, the rest): "Ich bin Azubi und blick nicht durch: wo hängt das Amt dran?" →
     ("Ich bin Azubi", " und blick nicht durch: wo hängt das Amt dran?"). Without a rest, nothing is split off."""
-    context = [m.group(1) for m in _ASKER_RE.finditer(text)]
-    rest = _ASKER_RE.sub(" ", text)
-    context += [m.group(1) for m in _ROLE_RE.finditer(rest)]
-    if not context:
-        return "", text
-    rest = _ROLE_RE.sub(" ", rest)
-    if not words(rest):
+    context: list[str] = []
+
+    def cut(match: re.Match[str]) -> str:
+        context.append(match.group(1))
+        return " "
+
+    rest = _ROLE_RE.sub(cut, _ASKER_RE.sub(cut, text))
+    if not context or not words(rest):
         return "", text
     return " . ".join(context), rest
 
