@@ -59,6 +59,24 @@ def test_smalltalk(service: FaqService, question: str, expected: str) -> None:
     assert (match.status, match.entry_id) == ("smalltalk", expected)
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [("tschüsss", "goodbye"), ("dankeee", "thanks"), ("hallooo", "greeting"), ("Bisch du en Bot?", "about")],
+)
+def test_misspelt_smalltalk_is_smalltalk(service: FaqService, question: str, expected: str) -> None:
+    match = service.ask(question).match
+    assert (match.status, match.entry_id) == ("smalltalk", expected)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["schneit es morgen", "isch morgen feiertag?", "Wie funktioniert die Zeiterfassung?", "Wie spät ist es?"],
+)
+def test_a_question_near_a_smalltalk_phrasing_is_no_smalltalk(service: FaqService, question: str) -> None:
+    """ "schneit es morgen" is close to "bis morgen" as a string; "die" to "adieu"; "spät" to "später"."""
+    assert service.ask(question).match.status == "fallback"
+
+
 def test_greeting_before_a_question_does_not_hide_it(service: FaqService) -> None:
     match = service.ask("Hallo, wann wechselt die Schul-IT?").match
     assert (match.status, match.entry_id) == ("answer", "schul-it-wechsel")

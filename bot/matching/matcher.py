@@ -62,7 +62,8 @@ class Thresholds:
     close_share: float = 0.91  # … when the runner-up scores at least this share of the best (between two entries)
     min_evidence: float = 0.31  # an answer needs known words worth at least this (1 = one word unique to an entry)
     verbatim: float = 92.0  # whole-string similarity to one of the best entry's phrasings that answers outright
-    smalltalk: float = 57.0  # whole-string similarity to a smalltalk phrasing, for short chit-chat
+    smalltalk: float = 57.0  # whole-string similarity to a smalltalk phrasing, for short chit-chat …
+    smalltalk_word: float = 75.0  # … that has every word of one smalltalk phrasing, at least this similar
     unknown_weight: float = 0.8  # weight of an unknown word, relative to the rarest known term
     phrasing_floor: float = 0.44  # a phrasing's common words still count when missing from the question
     answer_word_credit: float = 0.34  # credit for a question word found only in an entry's answer
@@ -311,7 +312,7 @@ class Matcher:
         # An entry left out for its ``requires`` still competes: "Schule" alone stays a question back.
         runner_up = max((c.score for c in rivals if best is None or c.entry_id != best.entry_id), default=0.0)
         if best is None or best.score < clarify_at:
-            smalltalk = self._smalltalk_hit(all_words, loose=False)
+            smalltalk = self._smalltalk_hit(all_words, loose=True)
             if smalltalk:
                 return Match("smalltalk", lang, smalltalk[1], smalltalk[0], normalized=normalized)
             # Two entries that explain the question about equally well: the question is about *them*, we just
@@ -725,10 +726,29 @@ class Matcher:
             return self._smalltalk[best], 100.0
         if not loose:
             return None
+        # Loose still needs one smalltalk phrasing whose every word the message has, if misspelt ("Vielen Dank
+        # für die schnelle Antwort"), or chat words only, if misspelt ("Bisch du en Bot?"): "schneit es morgen"
+        # is near "bis morgen" as a string, yet has no "bis" – a lone "morgen" is a day, not a greeting.
+        chat = list(self._smalltalk_words)
+        if not any(
+            all(_has_word(query_words, w, self.thresholds.smalltalk_word) for w in p.split()) for p in self._smalltalk
+        ) and not all(w in STOPWORDS or _has_word(chat, w, self.thresholds.smalltalk_word) for w in query_words):
+            return None
         hit = process.extractOne(
             text.strip(), self._smalltalk.keys(), scorer=fuzz.ratio, score_cutoff=self.thresholds.smalltalk
         )
         return (self._smalltalk[hit[0]], float(hit[1])) if hit else None
+
+
+def _has_word(words: list[str], word: str, cutoff: float) -> bool:
+    """``words`` has ``word`` or, five letters or more, a slip of it ("tschüsss") at least ``cutoff`` similar."""
+    if word in words:
+        return True
+    if len(word) < 5:
+        return False
+    return (
+        process.extractOne(word, [w for w in words if len(w) >= 5], scorer=fuzz.ratio, score_cutoff=cutoff) is not None
+    )
 
 
 def _swapped(word: str) -> list[str]:
