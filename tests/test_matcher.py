@@ -70,10 +70,17 @@ def test_misspelt_smalltalk_is_smalltalk(service: FaqService, question: str, exp
 
 @pytest.mark.parametrize(
     "question",
-    ["schneit es morgen", "isch morgen feiertag?", "Wie funktioniert die Zeiterfassung?", "Wie spät ist es?"],
+    [
+        "schneit es morgen",
+        "isch morgen feiertag?",
+        "Wie funktioniert die Zeiterfassung?",
+        "Wie spät ist es?",
+        "Wie wird das Wetter?",
+    ],
 )
 def test_a_question_near_a_smalltalk_phrasing_is_no_smalltalk(service: FaqService, question: str) -> None:
-    """ "schneit es morgen" is close to "bis morgen" as a string; "die" to "adieu"; "spät" to "später"."""
+    """ "schneit es morgen" is close to "bis morgen" as a string; "die" to "adieu"; "spät" to "später"; "Wetter"
+    to "weiter"."""
     assert service.ask(question).match.status == "fallback"
 
 

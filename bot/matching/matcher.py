@@ -273,6 +273,7 @@ class Matcher:
                     self._smalltalk.setdefault(plain(text), item.id)
                     smalltalk_words.update(words(text))
         self._smalltalk_words = frozenset(smalltalk_words)
+        self._smalltalk_list = sorted(smalltalk_words)
 
     # -- public -----------------------------------------------------------------------------------------------
     def match(self, question: str, lang: Lang | None = None) -> Match:
@@ -288,7 +289,7 @@ class Matcher:
             if len(w) > 1 and w in self._smalltalk_words and w not in STOPWORDS and stem(w, lang) not in self._idf
         )
         if not query or chat_words >= len(query):
-            smalltalk = self._smalltalk_hit(all_words, loose=True)
+            smalltalk = self._smalltalk_hit(all_words, loose=True, chatty=True)
             if smalltalk or not query:
                 if smalltalk:
                     return Match("smalltalk", lang, smalltalk[1], smalltalk[0], normalized=normalized)
@@ -710,8 +711,9 @@ class Matcher:
                         return left, tail
         return None
 
-    def _smalltalk_hit(self, query_words: list[str], *, loose: bool) -> tuple[str, float] | None:
-        """A smalltalk phrasing contained in the question (longest first); ``loose`` also accepts a close one."""
+    def _smalltalk_hit(self, query_words: list[str], *, loose: bool, chatty: bool = False) -> tuple[str, float] | None:
+        """A smalltalk phrasing contained in the question (longest first); ``loose`` also accepts a close one,
+        ``chatty`` (a message of mostly smalltalk words) also one that only shares misspelt chat words."""
         if not self._smalltalk or not query_words:
             return None
         text = " " + " ".join(query_words) + " "
@@ -727,12 +729,14 @@ class Matcher:
         if not loose:
             return None
         # Loose still needs one smalltalk phrasing whose every word the message has, if misspelt ("Vielen Dank
-        # für die schnelle Antwort"), or chat words only, if misspelt ("Bisch du en Bot?"): "schneit es morgen"
-        # is near "bis morgen" as a string, yet has no "bis" – a lone "morgen" is a day, not a greeting.
-        chat = list(self._smalltalk_words)
-        if not any(
-            all(_has_word(query_words, w, self.thresholds.smalltalk_word) for w in p.split()) for p in self._smalltalk
-        ) and not all(w in STOPWORDS or _has_word(chat, w, self.thresholds.smalltalk_word) for w in query_words):
+        # für die schnelle Antwort", "tschüsss"), or – in a message of mostly chat words – chat words only, if
+        # misspelt ("Bisch du en Bot?"): "schneit es morgen" is near "bis morgen" as a string, yet has no "bis";
+        # a lone "morgen" is a day, not a greeting. And "Wetter" is near "weiter", but not chat.
+        cutoff = self.thresholds.smalltalk_word
+        whole = any(all(_has_word(query_words, w, cutoff) for w in p.split()) for p in self._smalltalk)
+        if not whole and not (
+            chatty and all(w in STOPWORDS or _has_word(self._smalltalk_list, w, cutoff) for w in query_words)
+        ):
             return None
         hit = process.extractOne(
             text.strip(), self._smalltalk.keys(), scorer=fuzz.ratio, score_cutoff=self.thresholds.smalltalk
