@@ -477,3 +477,13 @@ def test_a_single_letter_is_no_smalltalk_word(service: FaqService) -> None:
 def test_swabian_scht_is_st_and_ha_is_a_filler(service: FaqService) -> None:
     assert service.ask("Hend d'Lehrer Angscht um ihre Technik?").match.entry_id == "schulausstattung"
     assert service.ask("Ha, wann kommt des Amt?").match.entry_id == "gruendung-termin"
+
+
+def test_a_question_of_known_words_only_is_offered_back_at_a_lower_score(service: FaqService) -> None:
+    """Every word a knowledge word and most of them the best entry's: worded unlike any phrasing, but about it.
+    An unknown word ("WLAN") at a like score says the question is about something else."""
+    match = service.ask("Unter wem hängt das neue Amt dann, direkt beim OB?").match
+    assert match.status == "clarify" and match.score < service.snapshot.matcher.thresholds.clarify
+    assert [c.entry_id for c in match.candidates] == ["amt-dezernat"]
+    unknown = service.ask("wer ist zuständig für das wlan in der schule").match
+    assert unknown.status == "fallback" and unknown.score >= service.snapshot.matcher.thresholds.known_clarify

@@ -56,6 +56,8 @@ class Thresholds:
     clarify: float = 58.0  # at or above (but not confident): offer up to ``max_options`` choices
     ambiguous_clarify: float = 50.0  # … or at/above this when the best entry knows all the question's words
     explained_share: float = 0.83  # "knows all": this share of the question's weight
+    known_clarify: float = 48.0  # … or at/above this when every word of the question is a knowledge word …
+    known_share: float = 0.70  # … and the best entry knows this share of the question's weight
     option_floor: float = 0.72  # an option must score at least this share of the best score
     max_options: int = 3
     close_clarify: float = 50.0  # below the clarify thresholds but at or above this: offer the options …
@@ -308,8 +310,16 @@ class Matcher:
         # ("Ausschreibung der Stelle" with two such entries) may be offered back at a lower score.
         # Evidence counts a corrected word at its similarity; so does the total it is compared with.
         query_total = sum(q.weight * (q.similarity if q.term else 1.0) for q in query)
-        explained = best is not None and best.evidence * self._max_idf >= t.explained_share * query_total
-        clarify_at = t.ambiguous_clarify if explained else t.clarify
+        explained = best.evidence * self._max_idf / query_total if best is not None and query_total > 0 else 0.0
+        # Every word known to the knowledge: the question is about something it covers, worded unlike any phrasing.
+        known = all(q.term or q.aside for q in query)
+        clarify_at = (
+            t.ambiguous_clarify
+            if explained >= t.explained_share
+            else t.known_clarify
+            if known and explained >= t.known_share
+            else t.clarify
+        )
         # An entry left out for its ``requires`` still competes: "Schule" alone stays a question back.
         runner_up = max((c.score for c in rivals if best is None or c.entry_id != best.entry_id), default=0.0)
         if best is None or best.score < clarify_at:
@@ -319,7 +329,6 @@ class Matcher:
             # Two entries that explain the question about equally well: the question is about *them*, we just
             # cannot tell which; a question about something else rarely fits two entries alike.
             # Only when every word is known: an unknown one ("Budget", "Homeoffice") says it is about something else.
-            known = all(q.term or q.aside for q in query)
             if best is not None and known and best.score >= t.close_clarify and runner_up >= t.close_share * best.score:
                 return Match("clarify", lang, best.score, None, self._options(candidates, t.close_share), normalized)
             # A long question piles up words no phrasing has (asides, filler, who is asking), so the entry it is
