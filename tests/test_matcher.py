@@ -487,3 +487,27 @@ def test_a_question_of_known_words_only_is_offered_back_at_a_lower_score(service
     assert [c.entry_id for c in match.candidates] == ["amt-dezernat"]
     unknown = service.ask("wer ist zuständig für das wlan in der schule").match
     assert unknown.status == "fallback" and unknown.score >= service.snapshot.matcher.thresholds.known_clarify
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Worauf muss die Verwaltung bei der Schulausstattung achten?",
+        "Gibt es eine Auflage in Bezug auf die Schulen bei der IT-Zusammenlegung?",
+        "Gehen die Schulen am Ende leer aus?",
+    ],
+)
+def test_fillers_do_not_weigh_against_the_entry(service: FaqService, question: str) -> None:
+    """ "worauf", "in Bezug auf", "gehen" (as "geht" already was) say nothing about which entry is meant."""
+    match = service.ask(question).match
+    assert "schulausstattung" in [match.entry_id, *(c.entry_id for c in match.candidates if match.status == "clarify")]
+    assert match.status in ("answer", "clarify")
+
+
+def test_phrases_of_assurance_and_discussion(service: FaqService) -> None:
+    match = service.ask(
+        "Gibt es eine Zusicherung, dass die Schulen bei der Neuordnung nicht benachteiligt werden?"
+    ).match
+    assert match.status == "clarify" and match.candidates[0].entry_id == "schulausstattung"
+    question = "Welche Rahmenbedingungen für die Amtsneubildung sind im Beteiligungsverfahren zur Sprache gekommen?"
+    assert service.ask(question).match.entry_id == "beteiligung"

@@ -43,6 +43,8 @@ ganze ganzen ganzer ganzes keiner keines jemandem jemanden mehrere mehreren unse
 nächste nächstes nächsten nächster naechste naechstes naechsten
 trotzdem dennoch jedoch allerdings
 geehrte geehrter geehrtes damen herren
+worauf bezug bezüglich hinblick blick innerhalb hoff hoffe hoffentlich erläutern erläutert erläutere
+betrifft betreffen geredet gredet redet gehen
 """
 
 _EN = """
