@@ -511,3 +511,9 @@ def test_phrases_of_assurance_and_discussion(service: FaqService) -> None:
     assert match.status == "clarify" and match.candidates[0].entry_id == "schulausstattung"
     question = "Welche Rahmenbedingungen für die Amtsneubildung sind im Beteiligungsverfahren zur Sprache gekommen?"
     assert service.ask(question).match.entry_id == "beteiligung"
+
+
+def test_a_swabian_asker_clause_is_who_asks(service: FaqService) -> None:
+    """ "I schaff in dr IT vom Ordnungsamt" (I work in IT at …) introduces the asker, like "Ich arbeite …"."""
+    assert service.ask("I schaff in dr IT vom Ordnungsamt – komm i dann ins neue Amt?").match.entry_id == "it-stellen"
+    assert service.ask("What happens to the IT posts of the offices?").match.entry_id == "it-stellen"

@@ -363,12 +363,14 @@ def replace_words(text: str, replacements: dict[str, str]) -> str:
     return _WORD_RE.sub(lambda m: replacements.get(_fold_word(m.group()), m.group()), text)
 
 
-# "Ich bin Teamleiter im Bauamt und …", "Ich mach die IT im Sozialamt – …", "I work in finance, …", chat style
+# "Ich bin Teamleiter im Bauamt und …", "Ich mach die IT im Sozialamt – …", "I work in finance, …", Swabian "I schaff
+# in dr IT vom Bauamt – …", chat style
 # without the pronoun ("Bin IT-ler im Bauamt, …"): who is asking,
 # not what is asked. Such a clause runs from its opener to the next "und"/"and" or punctuation.
 _ASKER_RE = re.compile(
     r"(?:^|(?<=[.!?:;–—]))\s*"
-    r"((?:ich\s+(?:bin|arbeite|arbeit|mach|mache|betreue|sitze|leite)|bin|arbeite|i\s+am|i['’]m|i\s+work|i\s+run"
+    r"((?:ich\s+(?:bin|arbeite|arbeit|mach|mache|betreue|sitze|leite|schaffe|schaff)|bin|arbeite|i\s+am|i['’]m"
+    r"|i\s+work|i\s+run|i\s+(?:bin|schaff|schaffe|schaffa|arbeit|mach)"
     r"|(?:wir|mir)\s+(?:sind|sin|arbeiten|machen|mached|betreuen|sitzen))\b"
     r"[^.!?:;–—,]*?)(?=\s+(?:und|and)\s|[.!?:;–—,]|$)",
     re.IGNORECASE,
