@@ -287,8 +287,8 @@ def test_an_unknown_noun_with_little_else_known_is_not_offered_back(service: Faq
     ):
         assert service.ask(question).match.status == "fallback", question
         assert without.match(question).status == "clarify", question
-    # enough known besides the unknown noun ("Vorfeld"): still offered back, though a stricter setting would not
-    question = "Welche Hürden wurden im Vorfeld der Amtsneubildung benannt?"
+    # enough known besides the unknown noun ("Auftakt"): still offered back, though a stricter setting would not
+    question = "Welche Hürden wurden beim Auftakt der Amtsneubildung benannt?"
     match = service.ask(question).match
     assert (match.status, [c.entry_id for c in match.candidates]) == ("clarify", ["beteiligung"])
     stricter = Matcher(service.knowledge, dataclasses.replace(DEFAULT_THRESHOLDS, noun_evidence=3.0))
@@ -517,3 +517,9 @@ def test_a_swabian_asker_clause_is_who_asks(service: FaqService) -> None:
     """ "I schaff in dr IT vom Ordnungsamt" (I work in IT at …) introduces the asker, like "Ich arbeite …"."""
     assert service.ask("I schaff in dr IT vom Ordnungsamt – komm i dann ins neue Amt?").match.entry_id == "it-stellen"
     assert service.ask("What happens to the IT posts of the offices?").match.entry_id == "it-stellen"
+
+
+def test_more_idioms_and_dialect_fillers(service: FaqService) -> None:
+    """ "in die Röhre gucken" is losing out; Swabian "se" (sie) and "mei" (mein) are function words."""
+    assert service.ask("Gucken die Schulen am Ende in die Röhre?").match.entry_id == "schulausstattung"
+    assert service.ask("Hend se die Leit au gfrogt?").match.entry_id == "beteiligung"

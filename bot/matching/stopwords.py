@@ -45,6 +45,7 @@ trotzdem dennoch jedoch allerdings
 geehrte geehrter geehrtes damen herren
 worauf bezug bezüglich hinblick blick innerhalb hoff hoffe hoffentlich erläutern erläutert erläutere
 betrifft betreffen geredet gredet redet gehen
+se mei gruß gruss grüße grüsse vorfeld
 """
 
 _EN = """
