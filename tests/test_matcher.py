@@ -523,3 +523,9 @@ def test_more_idioms_and_dialect_fillers(service: FaqService) -> None:
     """ "in die Röhre gucken" is losing out; Swabian "se" (sie) and "mei" (mein) are function words."""
     assert service.ask("Gucken die Schulen am Ende in die Röhre?").match.entry_id == "schulausstattung"
     assert service.ask("Hend se die Leit au gfrogt?").match.entry_id == "beteiligung"
+
+
+def test_a_trailing_condition_weighs_less_than_the_question(service: FaqService) -> None:
+    """ "…, wenn das IT-Personal ins Digitalamt wandert" says when; what is asked is whether schools lose out."""
+    match = service.ask("Gehen die Schulen leer aus, wenn das IT-Personal ins Digitalamt wandert?").match
+    assert (match.status, match.entry_id) == ("answer", "schulausstattung")

@@ -16,6 +16,7 @@ from bot.matching.normalize import (
     detect_language,
     fold,
     split_asker,
+    split_condition,
     split_preamble,
     terms,
     words,
@@ -311,3 +312,11 @@ def test_swabian_guet_and_guat_are_gut() -> None:
 def test_a_budget_asks_for_a_figure() -> None:
     table = SynonymTable.build(BUILTIN_SYNONYMS)
     assert terms("What is the budget?", "en", table) == terms("How much?", "en", table)
+
+
+def test_split_condition() -> None:
+    assert split_condition("Gehen die Schulen leer aus, wenn die IT-Leute wechseln?") == (
+        "Gehen die Schulen leer aus",
+        ", wenn die IT-Leute wechseln?",
+    )
+    assert split_condition("Wenn das Amt kommt, wer leitet es?") == ("Wenn das Amt kommt, wer leitet es?", "")

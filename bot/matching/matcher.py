@@ -37,6 +37,7 @@ from bot.matching.normalize import (
     plain,
     replace_words,
     split_asker,
+    split_condition,
     split_preamble,
     stem,
     terms,
@@ -67,6 +68,7 @@ class Thresholds:
     smalltalk: float = 57.0  # whole-string similarity to a smalltalk phrasing, for short chit-chat …
     smalltalk_word: float = 75.0  # … that has every word of one smalltalk phrasing, at least this similar
     unknown_weight: float = 0.8  # weight of an unknown word, relative to the rarest known term
+    condition_weight: float = 0.5  # known words only a trailing condition ("…, wenn …") has weigh this much
     phrasing_floor: float = 0.44  # a phrasing's common words still count when missing from the question
     answer_word_credit: float = 0.34  # credit for a question word found only in an entry's answer
     query_exponent: float = 0.6  # phrasing score = (share of question covered)^q · (share of phrasing covered)^p
@@ -498,10 +500,13 @@ class Matcher:
         out: list[_QueryTerm] = []
         seen: set[str] = set()
 
+        conditional: set[str] = set()  # terms only a trailing condition has ("…, wenn die IT-Leute wechseln?")
+
         def add(term: str, similarity: float) -> None:
             if term not in seen:
                 seen.add(term)
-                out.append(_QueryTerm(term, similarity, self._idf[term]))
+                factor = t.condition_weight if term in conditional else 1.0
+                out.append(_QueryTerm(term, similarity, self._idf[term] * factor))
 
         # Who is asking ("Ich bin Teamleiter im Bauamt und …") is not what is asked: what the knowledge knows of
         # it still counts ("Ich bin IT-Admin …"), its unknown words ("Bauamt", "Azubi") do not count against.
@@ -527,6 +532,14 @@ class Matcher:
         if fixes:
             tokens = analyse(replace_words(question, fixes), lang, self.synonyms)
         fixed = set(fixes.values())
+        # A condition after the question tells when, the main clause what: "Gehen die Schulen leer aus, wenn die
+        # IT-Leute ins neue Amt wandern?" is about the schools, not about the staff moving.
+        main, condition = split_condition(replace_words(question, fixes) if fixes else question)
+        if condition:
+            in_main = {token.term for token in analyse(main, lang, self.synonyms)}
+            conditional.update(
+                token.term for token in analyse(condition, lang, self.synonyms) if token.term not in in_main
+            )
         for token in tokens:
             term = token.term
             if term in seen:

@@ -398,6 +398,20 @@ def split_asker(text: str) -> tuple[str, str]:
     return " . ".join(context), rest
 
 
+# A condition after the question ("Gehen die Schulen leer aus, wenn die IT-Leute ins neue Amt wechseln?"): the main
+# clause says what is asked, the condition only when.
+_CONDITION_RE = re.compile(r",\s*(?:wenn|falls|sobald|weil|if|when|once|because)\b", re.IGNORECASE)
+
+
+def split_condition(text: str) -> tuple[str, str]:
+    """(the question, a trailing condition): "Gehen die Schulen leer aus, wenn die IT-Leute wechseln?" →
+    ("Gehen die Schulen leer aus", ", wenn die IT-Leute wechseln?"); without such a clause (text, "")."""
+    found = _CONDITION_RE.search(text)
+    if found is None:
+        return text, ""
+    return text[: found.start()], text[found.start() :]
+
+
 def split_preamble(text: str) -> tuple[str, str]:
     """(statements before a closing question, the question): "Die Rundmail hab ich gelesen. Was macht das neue
     Amt genau?" → ("Die Rundmail hab ich gelesen.", "Was macht das neue Amt genau?").
