@@ -529,3 +529,9 @@ def test_a_trailing_condition_weighs_less_than_the_question(service: FaqService)
     """ "…, wenn das IT-Personal ins Digitalamt wandert" says when; what is asked is whether schools lose out."""
     match = service.ask("Gehen die Schulen leer aus, wenn das IT-Personal ins Digitalamt wandert?").match
     assert (match.status, match.entry_id) == ("answer", "schulausstattung")
+
+
+def test_a_condition_a_short_main_clause_points_at_counts_in_full(service: FaqService) -> None:
+    """ "Was ist daran schlecht, wenn …": the main clause only points at the condition, which is the question."""
+    match = service.ask("Was ist daran schlecht, wenn jedes Amt seine IT selbst macht?").match
+    assert match.status == "clarify" and match.candidates[0].entry_id == "amt-warum"

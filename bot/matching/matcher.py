@@ -535,8 +535,9 @@ class Matcher:
         # A condition after the question tells when, the main clause what: "Gehen die Schulen leer aus, wenn die
         # IT-Leute ins neue Amt wandern?" is about the schools, not about the staff moving.
         main, condition = split_condition(replace_words(question, fixes) if fixes else question)
-        if condition:
-            in_main = {token.term for token in analyse(main, lang, self.synonyms)}
+        in_main = {token.term for token in analyse(main, lang, self.synonyms)} if condition else set()
+        # … unless the main clause only points at it: "Was bringt uns das, wenn alles in einem Amt landet?"
+        if len(in_main) >= 2:
             conditional.update(
                 token.term for token in analyse(condition, lang, self.synonyms) if token.term not in in_main
             )
