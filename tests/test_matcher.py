@@ -535,3 +535,14 @@ def test_a_condition_a_short_main_clause_points_at_counts_in_full(service: FaqSe
     """ "Was ist daran schlecht, wenn …": the main clause only points at the condition, which is the question."""
     match = service.ask("Was ist daran schlecht, wenn jedes Amt seine IT selbst macht?").match
     assert match.status == "clarify" and match.candidates[0].entry_id == "amt-warum"
+
+
+def test_a_three_letter_slip_of_a_function_word_is_a_function_word(service: FaqService) -> None:
+    """ "dei" is "die" with two letters swapped, not an unknown word that weighs against the KGSt."""
+    assert service.ask("wer ist dei kgst").match.entry_id == "kgst-was"
+    assert service.ask("Hot mer uns mol gfrogt?").match.entry_id == "beteiligung"
+
+
+def test_umbau_is_the_reorganisation_and_bangen_a_worry(service: FaqService) -> None:
+    assert service.ask("Kriegen die Schulen beim ganzen Umbau weniger Geräte?").match.entry_id == "schulausstattung"
+    assert service.ask("Muss unsere Schule um ihre Tablets bangen?").match.entry_id == "schulausstattung"

@@ -688,11 +688,11 @@ class Matcher:
     def _stopword_typo(self, word: str) -> bool:
         """An unknown word one edit away from a function word ("meer", "meinr"); not for nouns (the caller checks).
 
-        Three-letter function words are too short for an edit distance: only a doubled or dropped double letter
-        counts ("waas" is "was", "kan" is "kann"; "desk" is not "des").
+        Three-letter function words are too short for an edit distance: only a doubled or dropped double letter or
+        two swapped letters count ("waas" is "was", "kan" is "kann", "dei" is "die"; "desk" is not "des").
         """
         if len(word) == 3:
-            return any(w in STOPWORDS for w in _doubled(word))
+            return any(w in STOPWORDS for w in (*_doubled(word), *_swapped(word)))
         if len(word) < 4 or word[0] not in "abcdefghijklmnopqrstuvwxyzäöü":
             return False
         choices = [

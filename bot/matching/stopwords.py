@@ -46,6 +46,7 @@ geehrte geehrter geehrtes damen herren
 worauf bezug bezüglich hinblick blick innerhalb hoff hoffe hoffentlich erläutern erläutert erläutere
 betrifft betreffen geredet gredet redet gehen
 se mei gruß gruss grüße grüsse vorfeld
+dumm dumme dummer mol
 """
 
 _EN = """
