@@ -546,3 +546,9 @@ def test_a_three_letter_slip_of_a_function_word_is_a_function_word(service: FaqS
 def test_umbau_is_the_reorganisation_and_bangen_a_worry(service: FaqService) -> None:
     assert service.ask("Kriegen die Schulen beim ganzen Umbau weniger Geräte?").match.entry_id == "schulausstattung"
     assert service.ask("Muss unsere Schule um ihre Tablets bangen?").match.entry_id == "schulausstattung"
+
+
+def test_english_words_for_picked_shaping_and_further_info(service: FaqService) -> None:
+    assert service.ask("Has someone been selected to run the digital office?").match.entry_id == "amtsleitung"
+    match = service.ask("Could staff help shape the new office?").match
+    assert "beteiligung" in [match.entry_id, *(c.entry_id for c in match.candidates if match.status == "clarify")]
