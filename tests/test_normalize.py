@@ -320,3 +320,12 @@ def test_split_condition() -> None:
         ", wenn die IT-Leute wechseln?",
     )
     assert split_condition("Wenn das Amt kommt, wer leitet es?") == ("Wenn das Amt kommt, wer leitet es?", "")
+
+
+def test_a_question_meets_the_synonyms_stemmed_in_its_own_language() -> None:
+    """The English stem of "andere" is "ander", the German stem of "Änderung": "welche andere" (the others) must not
+    read the German "Welche Änderung …?"."""
+    table = SynonymTable.build([])
+    assert OTHERS not in terms("Welche Änderung des Geschäftskreises betrifft die Schul-IT?", "de", table)
+    assert OTHERS in terms("Welche anderen Städte hat die KGSt beraten?", "de", table)
+    assert OTHERS in terms("Which other cities did the KGSt advise?", "en", table)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
 
@@ -119,25 +119,44 @@ _BOTH = frozenset({"was", "in", "so", "an", "am", "also", "no"})  # English hint
 
 @dataclass(frozen=True, slots=True)
 class SynonymTable:
-    """Synonym groups as stem sequences → concept term, longest variant first."""
+    """Synonym groups as stem sequences → concept term, longest variant first.
 
-    by_first: dict[str, tuple[tuple[tuple[str, ...], str], ...]]
+    A question is stemmed in its language, so it is matched against the variants stemmed in that language only:
+    English stems of German phrases are no German words ("welche andere" would read "welche Änderung": "ander").
+    """
+
+    by_first: dict[str, tuple[tuple[tuple[str, ...], str], ...]]  # both languages' stems
+    by_lang: dict[str, dict[str, tuple[tuple[tuple[str, ...], str], ...]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, groups: Iterable[Sequence[str]]) -> SynonymTable:
         concept_of: dict[tuple[str, ...], str] = {}
+        langs_of: dict[tuple[str, ...], set[str]] = {}
         for group in (*BUILTIN_SYNONYMS, *groups):
-            variants = {tuple(stem(w, lang) for w in words(v)) for v in group for lang in LANGS}
-            variants.discard(())
+            stemmed = {(tuple(stem(w, lang) for w in words(v)), lang) for v in group for lang in LANGS}
+            variants = {variant for variant, _ in stemmed if variant}
             # Groups that share a stemmed variant (zuständig / Zuständigkeit) become one concept.
             shared = [concept_of[v] for v in variants if v in concept_of]
             concept = shared[0] if shared else CONCEPT_PREFIX + "-".join(words(group[0]))
             for variant in variants:
                 concept_of.setdefault(variant, concept)
-        table: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        for variant, concept in concept_of.items():
-            table.setdefault(variant[0], []).append((variant, concept))
-        return cls({k: tuple(sorted(v, key=lambda item: -len(item[0]))) for k, v in table.items()})
+            for variant, lang in stemmed:
+                if variant:
+                    langs_of.setdefault(variant, set()).add(lang)
+
+        def table(lang: str | None) -> dict[str, tuple[tuple[tuple[str, ...], str], ...]]:
+            found: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+            for variant, concept in concept_of.items():
+                if lang is None or lang in langs_of[variant]:
+                    found.setdefault(variant[0], []).append((variant, concept))
+            return {k: tuple(sorted(v, key=lambda item: -len(item[0]))) for k, v in found.items()}
+
+        return cls(table(None), {lang: table(lang) for lang in LANGS})
+
+    def starting_with(self, first: str, lang: str) -> tuple[tuple[tuple[str, ...], str], ...]:
+        """The variants whose first stem is ``first``, as stemmed in ``lang`` (both languages without a table)."""
+        by_first = self.by_lang.get(lang, self.by_first)
+        return by_first.get(first, ())
 
 
 EMPTY_SYNONYMS = SynonymTable({})
@@ -193,7 +212,7 @@ def analyse(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> l
         out.append(Token(NAME, ""))
     i = 0
     while i < len(raw):
-        hit = _synonym_at(stems, i, synonyms)
+        hit = _synonym_at(stems, i, synonyms, lang)
         if hit is not None and not (hit[0] == 1 and stop[i]):
             length, concept = hit
             # A one-word synonym keeps its word and noun flag ("Gemienderat" is still a misspelt noun).
@@ -350,8 +369,8 @@ def terms(text: str, lang: Lang, synonyms: SynonymTable = EMPTY_SYNONYMS) -> lis
     return [token.term for token in analyse(text, lang, synonyms)]
 
 
-def _synonym_at(stems: list[str], i: int, synonyms: SynonymTable) -> tuple[int, str] | None:
-    for variant, concept in synonyms.by_first.get(stems[i], ()):
+def _synonym_at(stems: list[str], i: int, synonyms: SynonymTable, lang: Lang) -> tuple[int, str] | None:
+    for variant, concept in synonyms.starting_with(stems[i], lang):
         n = len(variant)
         if tuple(stems[i : i + n]) == variant:
             return n, concept
