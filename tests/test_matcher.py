@@ -552,3 +552,10 @@ def test_english_words_for_picked_shaping_and_further_info(service: FaqService) 
     assert service.ask("Has someone been selected to run the digital office?").match.entry_id == "amtsleitung"
     match = service.ask("Could staff help shape the new office?").match
     assert "beteiligung" in [match.entry_id, *(c.entry_id for c in match.candidates if match.status == "clarify")]
+
+
+def test_swapped_letters_at_the_start_and_of_a_function_word(service: FaqService) -> None:
+    """ "amcht" is "macht" (typos are looked up by first letter, so a swap there needs its own look-up); "genua" is
+    "genau" with two letters swapped, not "genug" with one letter changed."""
+    assert service.ask("was amcht das digitalamt eigentlich").match.entry_id == "amt-aufgaben"
+    assert service.ask("was ist die kgst genua").match.entry_id == "kgst-was"

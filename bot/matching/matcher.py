@@ -620,7 +620,12 @@ class Matcher:
             word = self._dialect_word(token.word) if lang == "de" else None
             # A split with a three-letter part is weaker than a typo: "zugeordent" is "zugeordnet", not "Zug" +
             # "Orden".
-            if word is None and not (parts and all(len(part) >= 4 for part in parts)):
+            # Two swapped letters of a function word ("genua") are that word, not one letter off another ("genug").
+            if (
+                word is None
+                and not (parts and all(len(part) >= 4 for part in parts))
+                and not (not token.noun and any(w in STOPWORDS for w in _swapped(token.word)))
+            ):
                 word = self._typo_word(token.word, noun=token.noun, lang=lang)
             if splits is not None:
                 splits[(token.term, token.word)] = None if word else parts
@@ -653,6 +658,9 @@ class Matcher:
             return found.pop() if len(found) == 1 else None
         if len(word) < 4:
             return None
+        # Typos are looked up by first letter; two swapped first letters ("amcht") are looked up as such.
+        if (first := word[1] + word[0] + word[2:]) in self._word_terms and not (noun and first not in self._noun_words):
+            return first
         # A capitalised word was written with care: one slip is a typo, two may be another noun ("Digitalpakt"),
         # unless the word is long: "Gemeinschafstelle" is two slips from "Gemeinschaftsstelle" and nothing else.
         max_dist = 1 if len(word) < 8 or (noun and len(word) < 13) else 2
