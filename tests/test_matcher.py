@@ -559,3 +559,11 @@ def test_swapped_letters_at_the_start_and_of_a_function_word(service: FaqService
     "genau" with two letters swapped, not "genug" with one letter changed."""
     assert service.ask("was amcht das digitalamt eigentlich").match.entry_id == "amt-aufgaben"
     assert service.ask("was ist die kgst genua").match.entry_id == "kgst-was"
+
+
+def test_savings_at_schools_running_already_and_sagt_mir_null(service: FaqService) -> None:
+    assert service.ask("Wird bei den Schulen jetzt gespart?").match.entry_id == "schulausstattung"
+    assert service.ask("KGSt? Sagt mir null – wer ist das?").match.entry_id == "kgst-was"
+    # "am Laufen" is up and running (the founding), not the running business of the transition
+    match = service.ask("Ist des Digitalamt scho am Laufe?").match
+    assert match.entry_id != "uebergang-zustaendigkeit" and match.candidates[0].entry_id == "gruendung-termin"

@@ -340,7 +340,7 @@ _BELONGS = frozenset({"zu", "zum", "zur"})
 
 
 _SAYS = frozenset({"sagt", "sagen", "sagte", "seit", "says", "means"})
-_NOTHING = frozenset({"nichts", "nix", "nüt", "nünt", "nothing"})
+_NOTHING = frozenset({"nichts", "nix", "nüt", "nünt", "null", "nothing"})
 
 
 def _heard(raw: list[str]) -> list[int]:

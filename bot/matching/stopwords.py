@@ -46,7 +46,7 @@ geehrte geehrter geehrtes damen herren
 worauf bezug bezüglich hinblick blick innerhalb hoff hoffe hoffentlich erläutern erläutert erläutere
 betrifft betreffen geredet gredet redet gehen
 se mei gruß gruss grüße grüsse vorfeld
-dumm dumme dummer mol
+dumm dumme dummer mol einer
 """
 
 _EN = """
