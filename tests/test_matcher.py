@@ -567,3 +567,9 @@ def test_savings_at_schools_running_already_and_sagt_mir_null(service: FaqServic
     # "am Laufen" is up and running (the founding), not the running business of the transition
     match = service.ask("Ist des Digitalamt scho am Laufe?").match
     assert match.entry_id != "uebergang-zustaendigkeit" and match.candidates[0].entry_id == "gruendung-termin"
+
+
+def test_spoken_forms_of_multi_word_synonyms(service: FaqService) -> None:
+    """ "bis des Amt steht" is "bis das Amt steht" (the interim); "scho da" is "schon da" (does it exist yet)."""
+    assert service.ask("Und bis des Amt steht, wer kümmert sich?").match.entry_id == "uebergang-zustaendigkeit"
+    assert service.ask("is des amt scho da?").match.entry_id == "gruendung-termin"

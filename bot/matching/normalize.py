@@ -133,7 +133,7 @@ class SynonymTable:
         concept_of: dict[tuple[str, ...], str] = {}
         langs_of: dict[tuple[str, ...], set[str]] = {}
         for group in (*BUILTIN_SYNONYMS, *groups):
-            stemmed = {(tuple(stem(w, lang) for w in words(v)), lang) for v in group for lang in LANGS}
+            stemmed = {(tuple(stem(w, lang) for w in ws), lang) for v in group for ws in _spoken(v) for lang in LANGS}
             variants = {variant for variant, _ in stemmed if variant}
             # Groups that share a stemmed variant (zuständig / Zuständigkeit) become one concept.
             shared = [concept_of[v] for v in variants if v in concept_of]
@@ -160,6 +160,17 @@ class SynonymTable:
 
 
 EMPTY_SYNONYMS = SynonymTable({})
+
+# Swabian/Alemannic forms of the function words in multi-word synonyms: "bis des Amt steht", "isch des so".
+_SPOKEN = {"das": "des", "ist": "isch"}
+
+
+def _spoken(variant: str) -> list[list[str]]:
+    """The words of a synonym variant, and of its spoken form if it has several words and one of :data:`_SPOKEN`."""
+    written = words(variant)
+    if len(written) < 2 or not any(w in _SPOKEN for w in written):
+        return [written]
+    return [written, [_SPOKEN.get(w, w) for w in written]]
 
 
 @dataclass(frozen=True, slots=True)
