@@ -573,3 +573,7 @@ def test_spoken_forms_of_multi_word_synonyms(service: FaqService) -> None:
     """ "bis des Amt steht" is "bis das Amt steht" (the interim); "scho da" is "schon da" (does it exist yet)."""
     assert service.ask("Und bis des Amt steht, wer kümmert sich?").match.entry_id == "uebergang-zustaendigkeit"
     assert service.ask("is des amt scho da?").match.entry_id == "gruendung-termin"
+
+
+def test_floeten_gehen_is_losing_out(service: FaqService) -> None:
+    assert service.ask("Gehen den Schulen jetzt die Geräte flöten?").match.entry_id == "schulausstattung"
