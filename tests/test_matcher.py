@@ -577,3 +577,9 @@ def test_spoken_forms_of_multi_word_synonyms(service: FaqService) -> None:
 
 def test_floeten_gehen_is_losing_out(service: FaqService) -> None:
     assert service.ask("Gehen den Schulen jetzt die Geräte flöten?").match.entry_id == "schulausstattung"
+
+
+def test_thrown_into_one_pot_and_effects(service: FaqService) -> None:
+    """ "in einen Topf geworfen" is the pooling, verb and all; "Auswirkungen auf" says nothing about which entry."""
+    assert service.ask("Wird die IT der Ämter in einen Topf geworfen?").match.entry_id == "it-stellen"
+    assert service.ask("Auswirkungen auf die Schulausstattung?").match.entry_id == "schulausstattung"

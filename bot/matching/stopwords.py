@@ -47,6 +47,7 @@ worauf bezug bezüglich hinblick blick innerhalb hoff hoffe hoffentlich erläute
 betrifft betreffen geredet gredet redet gehen
 se mei gruß gruss grüße grüsse vorfeld
 dumm dumme dummer mol einer
+auswirkung auswirkungen auswirken auswirkt
 """
 
 _EN = """
