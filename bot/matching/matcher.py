@@ -530,11 +530,12 @@ class Matcher:
         splits: dict[tuple[str, str], tuple[str, str] | None] = {}  # compound splits, shared with the typo pass
         fixes = self._corrections(tokens, skip_smalltalk=skip_smalltalk, lang=lang, splits=splits)
         if fixes:
-            tokens = analyse(replace_words(question, fixes), lang, self.synonyms)
+            question = replace_words(question, fixes)
+            tokens = analyse(question, lang, self.synonyms)
         fixed = set(fixes.values())
         # A condition after the question tells when, the main clause what: "Gehen die Schulen leer aus, wenn die
         # IT-Leute ins neue Amt wandern?" is about the schools, not about the staff moving.
-        main, condition = split_condition(replace_words(question, fixes) if fixes else question)
+        main, condition = split_condition(question)
         in_main = {token.term for token in analyse(main, lang, self.synonyms)} if condition else set()
         # … unless the main clause only points at it: "Was bringt uns das, wenn alles in einem Amt landet?"
         if len(in_main) >= 2:
