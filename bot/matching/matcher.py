@@ -152,7 +152,8 @@ class Matcher:
         # One-word synonyms by stem, for the parts of compounds ("Dezernats|zuordnung" → dezernat, ~zuordnung).
         self._concept_of_stem = {
             variant[0]: concept
-            for variants in self.synonyms.by_first.values()
+            for table in self.synonyms.by_lang.values()
+            for variants in table.values()
             for variant, concept in variants
             if len(variant) == 1
         }

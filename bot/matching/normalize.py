@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 
@@ -117,46 +117,49 @@ _DE_HINTS = frozenset({"wo", "wann", "warum", "wer", "wieso", "weshalb", "wozu"}
 _BOTH = frozenset({"was", "in", "so", "an", "am", "also", "no"})  # English hints German writes too
 
 
+_Variants = tuple[tuple[tuple[str, ...], str], ...]  # (stem sequence, concept term), longest first
+
+
 @dataclass(frozen=True, slots=True)
 class SynonymTable:
-    """Synonym groups as stem sequences → concept term, longest variant first.
+    """Synonym groups as stem sequences → concept term, by language and first stem, longest variant first.
 
     A question is stemmed in its language, so it is matched against the variants stemmed in that language only:
     English stems of German phrases are no German words ("welche andere" would read "welche Änderung": "ander").
+    Each language's table holds every variant, the other language's words stemmed its way.
     """
 
-    by_first: dict[str, tuple[tuple[tuple[str, ...], str], ...]]  # both languages' stems
-    by_lang: dict[str, dict[str, tuple[tuple[tuple[str, ...], str], ...]]] = field(default_factory=dict)
+    by_lang: dict[Lang, dict[str, _Variants]]
 
     @classmethod
     def build(cls, groups: Iterable[Sequence[str]]) -> SynonymTable:
         concept_of: dict[tuple[str, ...], str] = {}
-        langs_of: dict[tuple[str, ...], set[str]] = {}
+        langs_of: dict[tuple[str, ...], set[Lang]] = {}
         for group in (*BUILTIN_SYNONYMS, *groups):
             stemmed = {(tuple(stem(w, lang) for w in ws), lang) for v in group for ws in _spoken(v) for lang in LANGS}
-            variants = {variant for variant, _ in stemmed if variant}
+            stemmed = {(variant, lang) for variant, lang in stemmed if variant}
+            variants = {variant for variant, _ in stemmed}
             # Groups that share a stemmed variant (zuständig / Zuständigkeit) become one concept.
             shared = [concept_of[v] for v in variants if v in concept_of]
             concept = shared[0] if shared else CONCEPT_PREFIX + "-".join(words(group[0]))
             for variant in variants:
                 concept_of.setdefault(variant, concept)
-            for variant, lang in stemmed:
-                if variant:
-                    langs_of.setdefault(variant, set()).add(lang)
+            for variant, in_lang in stemmed:
+                langs_of.setdefault(variant, set()).add(in_lang)
+        tables: dict[Lang, dict[str, list[tuple[tuple[str, ...], str]]]] = {lang: {} for lang in LANGS}
+        for variant, concept in concept_of.items():
+            for in_lang in langs_of[variant]:
+                tables[in_lang].setdefault(variant[0], []).append((variant, concept))
+        return cls(
+            {
+                lang: {k: tuple(sorted(v, key=lambda item: -len(item[0]))) for k, v in table.items()}
+                for lang, table in tables.items()
+            }
+        )
 
-        def table(lang: str | None) -> dict[str, tuple[tuple[tuple[str, ...], str], ...]]:
-            found: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-            for variant, concept in concept_of.items():
-                if lang is None or lang in langs_of[variant]:
-                    found.setdefault(variant[0], []).append((variant, concept))
-            return {k: tuple(sorted(v, key=lambda item: -len(item[0]))) for k, v in found.items()}
-
-        return cls(table(None), {lang: table(lang) for lang in LANGS})
-
-    def starting_with(self, first: str, lang: str) -> tuple[tuple[tuple[str, ...], str], ...]:
-        """The variants whose first stem is ``first``, as stemmed in ``lang`` (both languages without a table)."""
-        by_first = self.by_lang.get(lang, self.by_first)
-        return by_first.get(first, ())
+    def starting_with(self, first: str, lang: Lang) -> _Variants:
+        """The variants whose first stem is ``first``, as stemmed in ``lang``."""
+        return self.by_lang.get(lang, {}).get(first, ())
 
 
 EMPTY_SYNONYMS = SynonymTable({})
