@@ -91,6 +91,7 @@ class Thresholds:
 DEFAULT_THRESHOLDS = Thresholds()
 _OFFICE = "amt"  # the term of "Amt"
 _VERB_ENDINGS = ("en", "t", "nde")  # infinitives, 3rd person and participles, present participles
+_SLIP_LENGTH = 5  # smalltalk words are recognised misspelt from this length on ("tschüsss"; "die" is no "adieu")
 
 
 def _by_first_letter_and_length(vocabulary: Iterable[str]) -> dict[tuple[str, int], list[str]]:
@@ -278,7 +279,8 @@ class Matcher:
                     self._smalltalk.setdefault(plain(text), item.id)
                     smalltalk_words.update(words(text))
         self._smalltalk_words = frozenset(smalltalk_words)
-        self._smalltalk_list = sorted(smalltalk_words)
+        self._smalltalk_phrasing_words = {tuple(p.split()) for p in self._smalltalk}
+        self._long_smalltalk_words = sorted(w for w in smalltalk_words if len(w) >= _SLIP_LENGTH)
 
     # -- public -----------------------------------------------------------------------------------------------
     def match(self, question: str, lang: Lang | None = None) -> Match:
@@ -765,27 +767,28 @@ class Matcher:
         # für die schnelle Antwort", "tschüsss"), or – in a message of mostly chat words – chat words only, if
         # misspelt ("Bisch du en Bot?"): "schneit es morgen" is near "bis morgen" as a string, yet has no "bis";
         # a lone "morgen" is a day, not a greeting. And "Wetter" is near "weiter", but not chat.
+        # Each long question word is compared with the long smalltalk words once: its slips of them, if any.
         cutoff = self.thresholds.smalltalk_word
-        whole = any(all(_has_word(query_words, w, cutoff) for w in p.split()) for p in self._smalltalk)
+        near = {
+            w: {
+                hit[0]
+                for hit in process.extract(
+                    w, self._long_smalltalk_words, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
+                )
+            }
+            for w in set(query_words)
+            if len(w) >= _SLIP_LENGTH
+        }
+        had = set(query_words).union(*near.values())
+        whole = any(all(w in had for w in words) for words in self._smalltalk_phrasing_words)
         if not whole and not (
-            chatty and all(w in STOPWORDS or _has_word(self._smalltalk_list, w, cutoff) for w in query_words)
+            chatty and all(w in STOPWORDS or w in self._smalltalk_words or near.get(w) for w in query_words)
         ):
             return None
         hit = process.extractOne(
             text.strip(), self._smalltalk.keys(), scorer=fuzz.ratio, score_cutoff=self.thresholds.smalltalk
         )
         return (self._smalltalk[hit[0]], float(hit[1])) if hit else None
-
-
-def _has_word(words: list[str], word: str, cutoff: float) -> bool:
-    """``words`` has ``word`` or, five letters or more, a slip of it ("tschüsss") at least ``cutoff`` similar."""
-    if word in words:
-        return True
-    if len(word) < 5:
-        return False
-    return (
-        process.extractOne(word, [w for w in words if len(w) >= 5], scorer=fuzz.ratio, score_cutoff=cutoff) is not None
-    )
 
 
 def _swapped(word: str) -> list[str]:
