@@ -625,11 +625,9 @@ class Matcher:
             # A split with a three-letter part is weaker than a typo: "zugeordent" is "zugeordnet", not "Zug" +
             # "Orden".
             # Two swapped letters of a function word ("genua") are that word, not one letter off another ("genug").
-            if (
-                word is None
-                and not (parts and all(len(part) >= 4 for part in parts))
-                and not (not token.noun and any(w in STOPWORDS for w in _swapped(token.word)))
-            ):
+            split_wins = parts and all(len(part) >= 4 for part in parts)
+            function_word = not token.noun and _swaps_to_function_word(token.word)
+            if word is None and not split_wins and not function_word:
                 word = self._typo_word(token.word, noun=token.noun, lang=lang)
             if splits is not None:
                 splits[(token.term, token.word)] = None if word else parts
@@ -663,7 +661,8 @@ class Matcher:
         if len(word) < 4:
             return None
         # Typos are looked up by first letter; two swapped first letters ("amcht") are looked up as such.
-        if (first := word[1] + word[0] + word[2:]) in self._word_terms and not (noun and first not in self._noun_words):
+        first = _swapped(word)[0]
+        if first in self._word_terms and (not noun or first in self._noun_words):
             return first
         # A capitalised word was written with care: one slip is a typo, two may be another noun ("Digitalpakt"),
         # unless the word is long: "Gemeinschafstelle" is two slips from "Gemeinschaftsstelle" and nothing else.
@@ -704,7 +703,7 @@ class Matcher:
         two swapped letters count ("waas" is "was", "kan" is "kann", "dei" is "die"; "desk" is not "des").
         """
         if len(word) == 3:
-            return any(w in STOPWORDS for w in (*_doubled(word), *_swapped(word)))
+            return any(w in STOPWORDS for w in _doubled(word)) or _swaps_to_function_word(word)
         if len(word) < 4 or word[0] not in "abcdefghijklmnopqrstuvwxyzäöü":
             return False
         choices = [
@@ -789,6 +788,11 @@ class Matcher:
             text.strip(), self._smalltalk.keys(), scorer=fuzz.ratio, score_cutoff=self.thresholds.smalltalk
         )
         return (self._smalltalk[hit[0]], float(hit[1])) if hit else None
+
+
+def _swaps_to_function_word(word: str) -> bool:
+    """Two neighbouring letters of ``word`` swapped give a function word: "dei" (die), "genua" (genau)."""
+    return any(w in STOPWORDS for w in _swapped(word))
 
 
 def _swapped(word: str) -> list[str]:
