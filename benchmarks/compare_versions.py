@@ -4,7 +4,8 @@ Run: .venv/bin/python benchmarks/compare_versions.py REV [REV ...] [--sets dev7 
 Each REV's ``bot/`` and ``knowledge/`` are exported with ``git archive`` into a temporary directory and scored in a
 subprocess of their own; the questions come from the working tree's ``tests/eval/``, so a set written later can be
 scored on an older version. That is how each set written blind was checked before anyone read it ("the version
-before this session … after …" in the README). The holdout is never scored here.
+before this session … after …" in the README). With more than one set, a last row "pooled" scores them as one.
+The holdout is never scored here.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from bot.evaluation import evaluate, load_items
 from bot.knowledge.loader import load_knowledge
 from bot.matching.matcher import Matcher
 matcher = Matcher(load_knowledge(Path("knowledge")).knowledge)
+def rates(r):
+    return [r.in_scope_correct, r.answered_right, r.out_of_scope_refused, r.confident_wrong]
 for path in sys.argv[1:]:
-    r = evaluate(load_items([path]), matcher.match)
-    rates = [r.in_scope_correct, r.answered_right, r.out_of_scope_refused, r.confident_wrong]
-    print(json.dumps([Path(path).stem, *rates]))
+    print(json.dumps([Path(path).stem, *rates(evaluate(load_items([path]), matcher.match))]))
+if len(sys.argv) > 2:  # all the sets as one
+    print(json.dumps(["pooled", *rates(evaluate(load_items(sys.argv[1:]), matcher.match))]))
 """
 
 
